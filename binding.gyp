@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "vrngd",
+      "sources": ["src/native/vrngd.c"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags": ["-std=gnu99", "-O2", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden", "-fstack-protector-strong"],
+      "ldflags": ["-Wl,-z,relro,-z,now"]
+    }
+  ]
+}

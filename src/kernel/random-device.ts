@@ -1,0 +1,97 @@
+// The kernel's random device as a port (RandomDevice) and its Linux adapter.
+// The adapter opens /dev/random itself (TS owns every fd) and calls the addon for
+// the ioctls and poll. See random(4), ioctl(2), poll(2).
+import * as fs from 'fs';
+import { loadBinding, RndBinding } from '../native/binding';
+import { fromNativeError, isNotRandomDevice, kernelCall } from './errors';
+
+export interface RandomDevice {
+  /** RNDGETENTCNT: the input pool's entropy estimate, in bits. */
+  entropyBits(): number;
+  /**
+   * RNDADDENTROPY: mix `data` and credit `entropyBits` (0..8*length).
+   * @throws KernelError code EPERM without CAP_SYS_ADMIN, EINVAL on a bad count.
+   */
+  addEntropy(data: Uint8Array, entropyBits: number): void;
+  /** Mixes data without credit by write(2) (on 2.6.32/3.10 this reaches the urandom pool at once). */
+  write(data: Uint8Array): void;
+  /** Waits up to timeoutMs (≤ 60000) for events (POLLIN/POLLOUT); resolves revents, 0 on timeout. */
+  poll(events: number, timeoutMs: number): Promise<number>;
+  /** getrandom(GRND_NONBLOCK): true ready, false not yet, null kernel has no getrandom. */
+  crngReady(): boolean | null;
+  /** RNDRESEEDCRNG: true done, false unsupported (pre-4.17). @throws ENODATA before the crng is ready. */
+  reseedCrng(): boolean;
+  close(): void;
+}
+
+export interface LinuxRandomDeviceOptions {
+  path?: string;
+  binding?: RndBinding;
+  /** Open for writing too (needed for write(2) and for -o targets that are not random devices). */
+  writable?: boolean;
+}
+
+export class LinuxRandomDevice implements RandomDevice {
+  readonly path: string;
+  private fd: number;
+  private readonly binding: RndBinding;
+  /**
+   * rngd's -o fallback: when the target answers RNDADDENTROPY with ENOTTY it is
+   * not a random device (a file, /dev/stdout), and bytes are written instead.
+   * Nothing is credited then: there is no kernel to credit.
+   */
+  private plainFile = false;
+
+  constructor(opts: LinuxRandomDeviceOptions = {}) {
+    this.path = opts.path ?? '/dev/random';
+    this.binding = opts.binding ?? loadBinding();
+    this.fd = fs.openSync(this.path, opts.writable ? 'r+' : 'r');
+  }
+
+  /** True once the target turned out not to be a random device (rngd's write fallback). */
+  get isPlainFile(): boolean {
+    return this.plainFile;
+  }
+
+  entropyBits(): number {
+    return kernelCall(() => this.binding.getEntropyCount(this.fd));
+  }
+
+  addEntropy(data: Uint8Array, entropyBits: number): void {
+    if (this.plainFile) return this.write(data);
+    try {
+      this.binding.addEntropy(this.fd, data, entropyBits);
+    } catch (e: unknown) {
+      const err = fromNativeError(e);
+      if (!isNotRandomDevice(err)) throw err;
+      this.plainFile = true;
+      this.write(data);
+    }
+  }
+
+  write(data: Uint8Array): void {
+    let off = 0;
+    while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off);
+  }
+
+  async poll(events: number, timeoutMs: number): Promise<number> {
+    try {
+      return await this.binding.pollFd(this.fd, events, timeoutMs);
+    } catch (e: unknown) {
+      throw fromNativeError(e);
+    }
+  }
+
+  crngReady(): boolean | null {
+    return kernelCall(() => this.binding.crngReady());
+  }
+
+  reseedCrng(): boolean {
+    return kernelCall(() => this.binding.reseedCrng(this.fd));
+  }
+
+  close(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+}

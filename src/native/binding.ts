@@ -1,0 +1,63 @@
+// The only file that loads the native addon (src/native/vrngd.c) and its typed
+// interface. VRNGD_NATIVE_PATH points at the .node for distro and initramfs
+// layouts; when nothing loads, the error lists every path that was tried.
+import * as path from 'path';
+
+export interface RndBinding {
+  /** ioctl(RNDGETENTCNT): the input pool's entropy estimate in bits. */
+  getEntropyCount(fd: number): number;
+  /** ioctl(RNDADDENTROPY): mix data, credit entropyBits (0..8*length). Needs CAP_SYS_ADMIN. */
+  addEntropy(fd: number, data: Uint8Array, entropyBits: number): void;
+  /** poll(2) on a worker thread; resolves revents (0 on timeout). timeoutMs 0..60000. */
+  pollFd(fd: number, events: number, timeoutMs: number): Promise<number>;
+  /** getrandom(GRND_NONBLOCK): true ready, false not yet, null no getrandom (ENOSYS). */
+  crngReady(): boolean | null;
+  /** ioctl(RNDRESEEDCRNG): true done, false unsupported (EINVAL before 4.17). */
+  reseedCrng(fd: number): boolean;
+  /** One unix datagram to a path or "@abstract" socket (sd_notify(3), syslog). */
+  sendDatagram(socketPath: string, message: string): void;
+  /** CPUID: whether RDRAND and RDSEED exist (always false off x86_64). */
+  cpuRngSupport(): { rdrand: boolean; rdseed: boolean };
+  /** Fills data from RDSEED or RDRAND; returns bytes filled (short if the CPU keeps failing). */
+  readCpuRng(data: Uint8Array, useRdseed: boolean): number;
+  readonly constants: {
+    POLLIN: number;
+    POLLOUT: number;
+    POLLERR: number;
+    POLLHUP: number;
+    MAX_ADD_BYTES: number;
+    MAX_POLL_MS: number;
+  };
+}
+
+/** Where the addon may be, in order: the override, a source checkout, an install, a bundle. */
+export function candidatePaths(): string[] {
+  const override = process.env.VRNGD_NATIVE_PATH;
+  const roots = [path.resolve(__dirname, '..', '..'), path.resolve(__dirname, '..'), __dirname];
+  const found = roots.flatMap((root) => [
+    path.join(root, 'build', 'Release', 'vrngd.node'),
+    path.join(root, 'vrngd.node'),
+  ]);
+  return [...(override ? [override] : []), ...new Set(found)];
+}
+
+let cached: RndBinding | undefined;
+
+export function loadBinding(): RndBinding {
+  if (cached) return cached;
+  const tried: string[] = [];
+  for (const candidate of candidatePaths()) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      cached = require(candidate) as RndBinding;
+      return cached;
+    } catch (e: unknown) {
+      const code = (e as { code?: string }).code;
+      if (code !== 'MODULE_NOT_FOUND') throw e;
+      tried.push(candidate);
+    }
+  }
+  const err = new Error(`native addon vrngd.node not found (tried ${tried.join(', ')}); run npm install or set VRNGD_NATIVE_PATH`);
+  (err as Error & { code: string }).code = 'ENOADDON';
+  throw err;
+}

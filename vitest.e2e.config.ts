@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/e2e/**/*.test.ts'],
+    testTimeout: 600000,
+    hookTimeout: 1200000,
+    pool: 'forks',
+    fileParallelism: false,
+  },
+});

@@ -1,0 +1,91 @@
+// The daemon's state file: what `vrngd run` publishes and `vrngd status` reads.
+// Written atomically (temp file in the same directory, fsync, rename) so a
+// SIGKILL never leaves it torn. See rename(2).
+import * as fs from 'fs';
+import * as path from 'path';
+
+export const DEFAULT_STATE_FILE = '/run/vrngd/state.json';
+
+export type SourceStateName = 'ok' | 'stalled' | 'failing' | 'disabled' | 'absent';
+
+export interface FipsFailureCounts {
+  monobit: number;
+  poker: number;
+  runs: number;
+  longRun: number;
+  continuousRun: number;
+}
+
+export interface SourceStats {
+  name: string;
+  path: string;
+  state: SourceStateName;
+  /** Bits credited per byte, 0..8. */
+  quality: number;
+  bytesRead: number;
+  blocksPassed: number;
+  blocksFailed: number;
+  stalls: number;
+}
+
+export interface DaemonState {
+  pid: number;
+  startedAt: string;
+  updatedAt: string;
+  regime: string;
+  /** Why the daemon is (not) feeding, for humans: e.g. "kernel hwrng thread feeds /dev/hwrng; not competing". */
+  mode: string;
+  bitsCredited: number;
+  bytesInjected: number;
+  injections: number;
+  entropyBeforeBits: number | null;
+  entropyAfterBits: number | null;
+  sources: SourceStats[];
+  fipsFailures: FipsFailureCounts;
+}
+
+/** Writes the state atomically. Throws on failure; the daemon decides how loudly to say so. */
+export function writeStateFile(file: string, state: DaemonState): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  const fd = fs.openSync(tmp, 'w', 0o644);
+  try {
+    fs.writeSync(fd, `${JSON.stringify(state)}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e: unknown) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Reads the state file; null when absent or unreadable as JSON (never throws for those). */
+export function readStateFile(file: string): DaemonState | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value !== null && typeof value === 'object' ? (value as DaemonState) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a process with this pid exists (EPERM still means it exists). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: unknown) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}

@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 600000,
     hookTimeout: 1200000,
     pool: 'forks',
+    globalSetup: ['test/global-setup.ts'],
     fileParallelism: false,
   },
 });

@@ -16,6 +16,8 @@ export function buildProgram(deps: ProgramDeps = { io: defaultIo() }): Command {
     .configureOutput({
       writeOut: (s) => deps.io.stdout.write(s),
       writeErr: (s) => deps.io.stderr.write(s),
+      // one line, named like every other vrngd error: "vrngd: unknown option '--x'"
+      outputError: (s, write) => write(`vrngd: ${s.replace(/^error: /, '')}`),
     });
   for (const register of COMMANDS) register(program, deps);
   return program;

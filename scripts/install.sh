@@ -1,0 +1,323 @@
+#!/usr/bin/env bash
+# Installs vrngd from a source checkout (after `npm ci`) or from a release tarball
+# (made by `--make-tarball`) into a root, and removes it again. It is also the
+# RPM's %install (scripts/rpm/vrngd.spec), so both install the same file set.
+# Every action goes through `act`, so `--dry-run` prints exactly what would run.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: install.sh [options]
+  --destdir DIR        install into DIR as the root (staging; default: /, or $DESTDIR)
+  --prefix DIR         prefix for the application, wrapper and man page (default: /usr)
+  --unitdir DIR        systemd unit directory (default: /usr/lib/systemd/system)
+  --initdir DIR        SysV init script directory (default: /etc/rc.d/init.d when the
+                       root has it, else /etc/init.d)
+  --sysconfdir DIR     where sysconfig/vrngd goes (default: /etc)
+  --dracutdir DIR      dracut modules directory (default: /usr/lib/dracut/modules.d)
+  --from TARBALL       install from a release tarball instead of this checkout
+  --manifest FILE      also write the installed file list to FILE
+  --enable             enable and start vrngd (systemctl, or chkconfig + service)
+  --disable-rngd       stop and disable rngd (systemctl, chkconfig + service, update-rc.d)
+  --uninstall          remove what a previous install put there
+  --make-tarball DIR   write DIR/vrngd-VERSION.tar.gz (a release tarball) and exit
+  --dry-run            print what would be done, change nothing
+  -h, --help           this text
+EOF
+}
+
+die() { echo "install.sh: $*" >&2; exit "${2:-1}"; }
+
+destdir="${DESTDIR:-}"
+prefix=/usr
+unitdir=/usr/lib/systemd/system
+initdir=
+sysconfdir=/etc
+dracutdir=/usr/lib/dracut/modules.d
+from=
+manifest_out=
+do_enable=0
+do_disable_rngd=0
+do_uninstall=0
+tarball_dir=
+dry_run=0
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --destdir) destdir="${2:?--destdir needs a directory}"; shift ;;
+    --prefix) prefix="${2:?--prefix needs a directory}"; shift ;;
+    --unitdir) unitdir="${2:?--unitdir needs a directory}"; shift ;;
+    --initdir) initdir="${2:?--initdir needs a directory}"; shift ;;
+    --sysconfdir) sysconfdir="${2:?--sysconfdir needs a directory}"; shift ;;
+    --dracutdir) dracutdir="${2:?--dracutdir needs a directory}"; shift ;;
+    --from) from="${2:?--from needs a tarball}"; shift ;;
+    --manifest) manifest_out="${2:?--manifest needs a file}"; shift ;;
+    --enable) do_enable=1 ;;
+    --disable-rngd) do_disable_rngd=1 ;;
+    --uninstall) do_uninstall=1 ;;
+    --make-tarball) tarball_dir="${2:?--make-tarball needs a directory}"; shift ;;
+    --dry-run|-n) dry_run=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option: $1" 64 ;;
+  esac
+  shift
+done
+
+destdir="${destdir%/}"
+root="${destdir:-/}"
+[ -n "$initdir" ] || { if [ -d "$destdir/etc/rc.d/init.d" ]; then initdir=/etc/rc.d/init.d; else initdir=/etc/init.d; fi; }
+appdir="$prefix/lib/vrngd"          # the wrapper finds it as ../lib/vrngd from its own directory
+sbindir="$prefix/sbin"
+mandir="$prefix/share/man"
+manifest_path="$appdir/install-manifest"
+
+act() {
+  echo "+ $*"
+  [ "$dry_run" = 1 ] || "$@"
+}
+
+# --- where the files come from ---------------------------------------------------
+src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cleanup_dir=
+trap '[ -z "$cleanup_dir" ] || rm -rf "$cleanup_dir"' EXIT
+if [ -n "$from" ] && [ "$do_uninstall" = 0 ]; then
+  [ -f "$from" ] || die "no such tarball: $from" 66
+  cleanup_dir="$(mktemp -d)"
+  tar -xzf "$from" -C "$cleanup_dir"
+  src="$(find "$cleanup_dir" -mindepth 1 -maxdepth 1 -type d | head -n 1)"
+  [ -n "$src" ] || die "empty tarball: $from" 66
+fi
+
+addon_path() {
+  for f in "$src/build/Release/vrngd.node" "$src/vrngd.node"; do
+    if [ -f "$f" ]; then echo "$f"; return 0; fi
+  done
+  return 1
+}
+
+# The addon plus any other native product next to it (the seeder's preload library).
+native_files() {
+  local dir f
+  dir="$(dirname "$(addon_path)")"
+  for f in "$dir"/*.node "$dir"/*.so; do [ ! -f "$f" ] || echo "$f"; done
+}
+
+# Top-level production packages (from package-lock.json; every package when there is none).
+prod_packages() {
+  if [ -f "$src/package-lock.json" ]; then
+    node -e '
+      const lock = require(process.argv[1]);
+      for (const [key, meta] of Object.entries(lock.packages || {})) {
+        if (/^node_modules\/(@[^/]+\/)?[^/]+$/.test(key) && !meta.dev && !meta.link) console.log(key);
+      }' "$src/package-lock.json"
+  else
+    (cd "$src" && for d in node_modules/*/ node_modules/@*/*/; do
+      d="${d%/}"
+      [ -d "$d" ] || continue
+      case "$d" in node_modules/@*/*) echo "$d" ;; node_modules/@*|node_modules/.*) ;; *) echo "$d" ;; esac
+    done)
+  fi
+}
+
+check_source() {
+  [ -f "$src/dist/cli/main.js" ] || die "$src/dist/cli/main.js missing: run npm run build (or use a release tarball)" 66
+  addon_path >/dev/null || die "vrngd.node missing under $src/build/Release: run npm run build:native" 66
+  [ -d "$src/node_modules" ] || die "$src/node_modules missing: run npm ci --omit=dev" 66
+  [ -f "$src/systemd/vrngd.service" ] || die "$src/systemd/vrngd.service missing" 66
+}
+
+# --- the release tarball ---------------------------------------------------------
+make_tarball() {
+  check_source
+  local version stage top
+  version="$(node -p 'require(process.argv[1]).version' "$src/package.json")"
+  stage="$(mktemp -d)"
+  top="$stage/vrngd-$version"
+  mkdir -p "$top/build/Release" "$top/node_modules" "$top/scripts"
+  cp -R "$src/dist" "$src/systemd" "$top/"
+  cp "$src/package.json" "$top/"
+  [ ! -f "$src/package-lock.json" ] || cp "$src/package-lock.json" "$top/"
+  for f in $(native_files); do cp "$f" "$top/build/Release/"; done
+  for p in $(prod_packages); do
+    mkdir -p "$top/$(dirname "$p")"
+    cp -R "$src/$p" "$top/$p"
+  done
+  cp "$src/scripts/install.sh" "$top/scripts/"
+  for d in sysvinit dracut rpm; do [ ! -d "$src/scripts/$d" ] || cp -R "$src/scripts/$d" "$top/scripts/"; done
+  if [ -f "$src/docs/vrngd.8" ]; then mkdir -p "$top/docs" && cp "$src/docs/vrngd.8" "$top/docs/"; fi
+  for f in README.md CHANGELOG.md LICENSE COPYING; do [ ! -f "$src/$f" ] || cp "$src/$f" "$top/"; done
+  act mkdir -p "$tarball_dir"
+  act tar -czf "$tarball_dir/vrngd-$version.tar.gz" -C "$stage" "vrngd-$version"
+  rm -rf "$stage"
+  echo "$tarball_dir/vrngd-$version.tar.gz"
+}
+
+# --- service managers (only on the live system) ----------------------------------
+systemd_running() { [ -z "$destdir" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
+
+disable_rngd() {
+  if systemd_running; then
+    act systemctl disable --now rngd.service || true
+  elif command -v chkconfig >/dev/null 2>&1; then
+    act service rngd stop || true
+    act chkconfig rngd off || true
+  elif command -v update-rc.d >/dev/null 2>&1; then
+    act invoke-rc.d rngd stop || true
+    act update-rc.d rngd disable || true
+  else
+    echo "install.sh: no systemctl, chkconfig or update-rc.d: stop rngd by hand" >&2
+  fi
+}
+
+enable_vrngd() {
+  if systemd_running; then
+    act systemctl daemon-reload
+    act systemctl enable --now vrngd.service
+  elif command -v chkconfig >/dev/null 2>&1; then
+    act chkconfig --add vrngd
+    act chkconfig vrngd on
+    act service vrngd start
+  elif command -v update-rc.d >/dev/null 2>&1; then
+    act update-rc.d vrngd defaults
+    act invoke-rc.d vrngd start
+  else
+    echo "install.sh: no service manager found: start $sbindir/vrngd -b by hand" >&2
+  fi
+}
+
+# --- install ---------------------------------------------------------------------
+# Installed paths, recorded as "d PATH", "f PATH" or "c PATH SHA256" (config file).
+manifest=()
+
+put() { # put MODE SRC DEST
+  act install -D -m "$1" "$2" "$destdir$3"
+  manifest+=("f $3")
+}
+
+put_tree() { # put_tree SRC DEST: a directory owned by vrngd, copied whole
+  local rel
+  act mkdir -p "$destdir$2"
+  act cp -R "$1/." "$destdir$2/"
+  manifest+=("d $2")
+  while IFS= read -r rel; do
+    if [ -d "$1/$rel" ] && [ ! -L "$1/$rel" ]; then manifest+=("d $2/$rel"); else manifest+=("f $2/$rel"); fi
+  done < <(cd "$1" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort)
+}
+
+wrapper_text() {
+  cat <<'EOF'
+#!/bin/sh
+# vrngd launcher (installed by scripts/install.sh): runs the application in
+# ../lib/vrngd next to this file with node >= 16.20. VRNGD_NODE names the node
+# binary; VRNGD_NODE_FLAGS adds node options (vrngd.service sets --jitless).
+self=$(readlink -f "$0" 2>/dev/null || echo "$0")
+app=$(cd "$(dirname "$self")/../lib/vrngd" 2>/dev/null && pwd) || {
+  echo "vrngd: application directory $(dirname "$self")/../lib/vrngd missing" >&2
+  exit 69
+}
+node=${VRNGD_NODE:-}
+if [ -z "$node" ]; then
+  for candidate in "$app/node/bin/node" /usr/bin/node /usr/local/bin/node; do
+    if [ -x "$candidate" ]; then node=$candidate; break; fi
+  done
+fi
+if [ -z "$node" ]; then
+  node=$(command -v node 2>/dev/null) || { echo "vrngd: node (>= 16.20) not found; set VRNGD_NODE" >&2; exit 69; }
+fi
+# shellcheck disable=SC2086 # VRNGD_NODE_FLAGS is a list of flags
+exec "$node" $VRNGD_NODE_FLAGS "$app/dist/cli/main.js" "$@"
+EOF
+}
+
+install_all() {
+  check_source
+  local tmp f name sysconfig="$sysconfdir/sysconfig/vrngd"
+  # the application: compiled JS, production modules, addon
+  act mkdir -p "$destdir$appdir"
+  manifest+=("d $appdir")
+  put_tree "$src/dist" "$appdir/dist"
+  put 0644 "$src/package.json" "$appdir/package.json"
+  act mkdir -p "$destdir$appdir/build" "$destdir$appdir/build/Release"
+  manifest+=("d $appdir/build" "d $appdir/build/Release")
+  for f in $(native_files); do put 0755 "$f" "$appdir/build/Release/$(basename "$f")"; done
+  act mkdir -p "$destdir$appdir/node_modules"
+  manifest+=("d $appdir/node_modules")
+  for p in $(prod_packages); do
+    case "$p" in node_modules/@*/*) name="${p#node_modules/}"; if [[ " ${manifest[*]} " != *" d $appdir/node_modules/${name%%/*} "* ]]; then act mkdir -p "$destdir$appdir/node_modules/${name%%/*}"; manifest+=("d $appdir/node_modules/${name%%/*}"); fi ;; esac
+    put_tree "$src/$p" "$appdir/$p"
+  done
+  # the wrapper
+  tmp="$(mktemp)"
+  wrapper_text >"$tmp"
+  put 0755 "$tmp" "$sbindir/vrngd"
+  rm -f "$tmp"
+  # units (every unit in systemd/), sysconfig, init script, man page, dracut module
+  for f in "$src"/systemd/*.service "$src"/systemd/*.timer "$src"/systemd/*.socket "$src"/systemd/*.path; do
+    if [ -f "$f" ]; then put 0644 "$f" "$unitdir/$(basename "$f")"; fi
+  done
+  if [ -f "$destdir$sysconfig" ] && ! cmp -s "$src/systemd/vrngd.sysconfig" "$destdir$sysconfig"; then
+    echo "install.sh: keeping the modified $sysconfig" >&2
+  else
+    act install -D -m 0644 "$src/systemd/vrngd.sysconfig" "$destdir$sysconfig"
+  fi
+  manifest+=("c $sysconfig $(sha256sum "$src/systemd/vrngd.sysconfig" | cut -d' ' -f1)")
+  if [ -f "$src/scripts/sysvinit/vrngd" ]; then put 0755 "$src/scripts/sysvinit/vrngd" "$initdir/vrngd"; fi
+  if [ -f "$src/docs/vrngd.8" ]; then put 0644 "$src/docs/vrngd.8" "$mandir/man8/vrngd.8"; fi
+  if [ -d "$src/scripts/dracut/90vrngd" ]; then
+    act mkdir -p "$destdir$dracutdir"
+    put_tree "$src/scripts/dracut/90vrngd" "$dracutdir/90vrngd"
+    for f in "$src"/scripts/dracut/90vrngd/*.sh; do [ ! -f "$f" ] || act chmod 0755 "$destdir$dracutdir/90vrngd/$(basename "$f")"; done
+  fi
+  # the manifest, which lists itself, for --uninstall and the RPM's %files
+  manifest+=("f $manifest_path")
+  if [ "$dry_run" = 1 ]; then
+    echo "+ write $destdir$manifest_path (${#manifest[@]} entries)"
+  else
+    printf '%s\n' "${manifest[@]}" >"$destdir$manifest_path"
+  fi
+  if [ -n "$manifest_out" ] && [ "$dry_run" = 0 ]; then cp "$destdir$manifest_path" "$manifest_out"; fi
+  if systemd_running; then act systemctl daemon-reload; fi
+}
+
+# --- uninstall -------------------------------------------------------------------
+uninstall_all() {
+  local type path sum dirs=()
+  local m="$destdir$manifest_path"
+  [ -f "$m" ] || die "no install manifest at $m: nothing installed by install.sh here" 66
+  if systemd_running; then act systemctl disable --now vrngd.service || true; fi
+  while read -r type path sum; do
+    case "$type" in
+      f) if [ -e "$destdir$path" ] || [ -L "$destdir$path" ]; then act rm -f "$destdir$path"; fi ;;
+      c)
+        if [ -f "$destdir$path" ]; then
+          if [ "$(sha256sum "$destdir$path" | cut -d' ' -f1)" = "$sum" ]; then
+            act rm -f "$destdir$path"
+          else
+            act mv -f "$destdir$path" "$destdir$path.save"
+            echo "install.sh: $path was modified; saved as $path.save" >&2
+          fi
+        fi ;;
+      d) dirs+=("$path") ;;
+    esac
+  done <"$m"
+  # deepest first; only directories vrngd owns, and only when empty
+  while IFS= read -r path; do
+    if [ -d "$destdir$path" ]; then act rmdir "$destdir$path"; fi
+  done < <(printf '%s\n' "${dirs[@]}" | awk '{ print length($0) " " $0 }' | sort -rn | cut -d' ' -f2-)
+  if systemd_running; then act systemctl daemon-reload; fi
+}
+
+if [ -n "$tarball_dir" ]; then make_tarball; exit 0; fi
+if [ "$do_disable_rngd" = 1 ] && [ -n "$destdir" ] && [ "$dry_run" = 0 ]; then
+  die "--disable-rngd acts on the running system, not on --destdir $destdir" 64
+fi
+if [ "$do_uninstall" = 1 ]; then
+  uninstall_all
+else
+  install_all
+  if [ "$do_disable_rngd" = 1 ]; then disable_rngd; fi
+  if [ "$do_enable" = 1 ]; then
+    if [ -n "$destdir" ]; then echo "install.sh: --enable ignored with --destdir" >&2; else enable_vrngd; fi
+  fi
+fi
+exit 0

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { creditBits, effectiveQuality } from '../../src/core/credit';
+import { SourceHealth } from '../../src/core/source-health';
+import { Backoff } from '../../src/core/backoff';
+
+describe('creditBits', () => {
+  it('credits quality bits per byte, rounding down, never more than 8 per byte', () => {
+    expect(creditBits(64, 8)).toBe(512);
+    expect(creditBits(64, 0)).toBe(0);
+    expect(creditBits(3, 0.5)).toBe(1);
+    expect(() => creditBits(64, 9)).toThrow(RangeError);
+    expect(() => creditBits(-1, 8)).toThrow(RangeError);
+    expect(() => creditBits(1.5, 8)).toThrow(RangeError);
+    expect(() => creditBits(1, Number.NaN)).toThrow(RangeError);
+  });
+  it('caps a source by -e', () => {
+    expect(effectiveQuality(8, 2)).toBe(2);
+    expect(effectiveQuality(1, 8)).toBe(1);
+    expect(effectiveQuality(8, 12)).toBe(8);
+  });
+});
+
+describe('SourceHealth', () => {
+  it('disables after consecutive failures, retries with growing delays, and reports each change once', () => {
+    const h = new SourceHealth({ disableAfterFailures: 3, retryInitialMs: 1000, retryMaxMs: 4000 }, 'absent');
+    expect(h.opened()).toEqual({ from: 'absent', to: 'ok', retryAfterMs: undefined });
+    expect(h.blockPassed()).toBeNull();
+    expect(h.blockFailed()).toMatchObject({ from: 'ok', to: 'failing' });
+    expect(h.blockFailed()).toBeNull();
+    expect(h.blockFailed()).toEqual({ from: 'failing', to: 'disabled', retryAfterMs: 1000 });
+    h.opened();
+    for (let i = 0; i < 2; i++) h.blockFailed();
+    expect(h.blockFailed()?.retryAfterMs).toBe(2000);
+    h.opened();
+    expect(h.lost()?.retryAfterMs).toBe(4000);
+    expect(h.lost()?.retryAfterMs).toBe(4000);
+    h.opened();
+    h.blockPassed();
+    expect(h.stalled()?.retryAfterMs).toBe(1000);
+  });
+  it('Backoff doubles up to the cap', () => {
+    const b = new Backoff({ initialMs: 10, maxMs: 50 });
+    expect([b.nextDelayMs(), b.nextDelayMs(), b.nextDelayMs(), b.nextDelayMs()]).toEqual([10, 20, 40, 50]);
+    b.reset();
+    expect(b.nextDelayMs()).toBe(10);
+  });
+});

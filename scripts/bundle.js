@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Builds the single-file bundle of vrngd for the initramfs (dracut module
+// 90vrngd) and offline installs: esbuild packs src/cli/main.ts with commander,
+// winston and node-cron into one CommonJS file for Node 16, and the addon and
+// the preload library are copied beside it in the layout the addon loader
+// (src/native/binding.ts) and the seed unit expect:
+//   OUT/vrngd.js  OUT/build/Release/vrngd.node  OUT/build/Release/vrngd-preload.so
+// Usage: node scripts/bundle.js [OUT]   (default build/bundle; needs npm run build:native)
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const esbuild = require('esbuild');
+
+const root = path.resolve(__dirname, '..');
+const out = path.resolve(process.argv[2] || path.join(root, 'build', 'bundle'));
+
+async function main() {
+  const release = path.join(root, 'build', 'Release');
+  for (const f of ['vrngd.node', 'vrngd-preload.so']) {
+    if (!fs.existsSync(path.join(release, f))) {
+      process.stderr.write(`bundle: ${path.join(release, f)} missing: run npm run build:native\n`);
+      process.exit(66);
+    }
+  }
+  fs.mkdirSync(path.join(out, 'build', 'Release'), { recursive: true });
+  const result = await esbuild.build({
+    entryPoints: [path.join(root, 'src', 'cli', 'main.ts')],
+    outfile: path.join(out, 'vrngd.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node16',
+    format: 'cjs',
+    minify: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    // the addon is loaded by path at run time (binding.ts), never bundled
+    external: ['*.node'],
+  });
+  if (result.errors.length > 0) process.exit(70);
+  for (const f of ['vrngd.node', 'vrngd-preload.so']) {
+    fs.copyFileSync(path.join(release, f), path.join(out, 'build', 'Release', f));
+    fs.chmodSync(path.join(out, 'build', 'Release', f), 0o755);
+  }
+  const bytes = fs.statSync(path.join(out, 'vrngd.js')).size;
+  process.stdout.write(`${path.join(out, 'vrngd.js')} ${bytes} bytes\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bundle: ${e && e.message ? e.message : String(e)}\n`);
+  process.exit(70);
+});

@@ -1,0 +1,20 @@
+#!/bin/sh
+# 90vrngd pre-trigger hook for a non-systemd initramfs (RHEL 6's dracut):
+# loads virtio-rng and runs `vrngd seed` once, before udev triggers and settles.
+# Its one-line result goes to the kernel log (and so to the console) with a
+# timestamp, next to the kernel's own "crng init done". rd.vrngd=0 skips it;
+# rd.vrngd.timeout=SECONDS bounds the wait for the device (default 10).
+type getargbool >/dev/null 2>&1 || . /lib/dracut-lib.sh
+
+if getargbool 1 rd.vrngd; then
+    timeout=$(getarg rd.vrngd.timeout=)
+    [ -n "$timeout" ] || timeout=10
+    modprobe -q virtio-rng 2>/dev/null
+    echo "<5>vrngd-seed: starting (timeout ${timeout}s)" > /dev/kmsg
+    # LD_PRELOAD for this one process: see src/native/preload.c for why it is safe.
+    out=$(LD_PRELOAD=/usr/lib/vrngd/build/Release/vrngd-preload.so \
+        VRNGD_NODE_FLAGS="--jitless --no-expose-wasm" \
+        /usr/sbin/vrngd seed --timeout "$timeout" 2>&1)
+    rc=$?
+    printf '<5>vrngd-seed: %s (exit %s)\n' "$(echo "$out" | tr '\n' ' ')" "$rc" > /dev/kmsg
+fi

@@ -1,0 +1,19 @@
+#!/bin/sh
+# TEST ONLY: runs after 90vrngd's pre-trigger hook. rd.e2e.wait=N waits up to N s
+# for "crng init done" (the control boot), then dumps the kernel log and powers off.
+type getarg >/dev/null 2>&1 || . /lib/dracut-lib.sh
+modprobe -q virtio-rng 2>/dev/null
+wait=$(getarg rd.e2e.wait=)
+[ -n "$wait" ] || wait=0
+i=0
+while [ "$i" -lt "$wait" ] && ! dmesg | grep -q 'crng init done'; do
+    sleep 1
+    i=$((i + 1))
+done
+echo "E2E-REPORT entropy_avail=$(cat /proc/sys/kernel/random/entropy_avail) waited=${i}s"
+echo "E2E-DMESG-BEGIN"
+dmesg
+echo "E2E-DMESG-END"
+echo 1 > /proc/sys/kernel/sysrq
+echo o > /proc/sysrq-trigger
+sleep 30

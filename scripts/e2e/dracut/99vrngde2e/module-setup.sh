@@ -1,0 +1,16 @@
+#!/bin/bash
+# dracut module 99vrngde2e -- TEST ONLY (npm run test:e2e), never installed: lets
+# a non-systemd initramfs with no root device run to the hooks, waits (control
+# boot) for the kernel's "crng init done", prints the kernel log between markers
+# on the console and powers the guest off (sysrq o: no poweroff binary here).
+check() { return 255; }
+depends() { return 0; }
+installkernel() {
+    # the control boot loads virtio-rng too: same device, only vrngd missing
+    instmods virtio_rng
+}
+install() {
+    inst_multiple cat dmesg grep sleep modprobe
+    inst_hook cmdline 99 "$moddir/e2e-cmdline.sh"
+    inst_hook pre-trigger 90 "$moddir/e2e-report.sh"
+}

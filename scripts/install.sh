@@ -281,29 +281,31 @@ install_all() {
 
 # --- uninstall -------------------------------------------------------------------
 uninstall_all() {
-  local type path sum dirs=()
+  local type path sum files=() dirs=()
   local m="$destdir$manifest_path"
   [ -f "$m" ] || die "no install manifest at $m: nothing installed by install.sh here" 66
   if systemd_running; then act systemctl disable --now vrngd.service || true; fi
   while read -r type path sum; do
     case "$type" in
-      f) if [ -e "$destdir$path" ] || [ -L "$destdir$path" ]; then act rm -f "$destdir$path"; fi ;;
+      f) if [ -e "$destdir$path" ] || [ -L "$destdir$path" ]; then files+=("$destdir$path"); fi ;;
       c)
         if [ -f "$destdir$path" ]; then
           if [ "$(sha256sum "$destdir$path" | cut -d' ' -f1)" = "$sum" ]; then
-            act rm -f "$destdir$path"
+            files+=("$destdir$path")
           else
             act mv -f "$destdir$path" "$destdir$path.save"
             echo "install.sh: $path was modified; saved as $path.save" >&2
           fi
         fi ;;
-      d) dirs+=("$path") ;;
+      d) if [ -d "$destdir$path" ]; then dirs+=("$destdir$path"); fi ;;
     esac
   done <"$m"
-  # deepest first; only directories vrngd owns, and only when empty
-  while IFS= read -r path; do
-    if [ -d "$destdir$path" ]; then act rmdir "$destdir$path"; fi
-  done < <(printf '%s\n' "${dirs[@]}" | awk '{ print length($0) " " $0 }' | sort -rn | cut -d' ' -f2-)
+  if [ "${#files[@]}" -gt 0 ]; then act rm -f -- "${files[@]}"; fi
+  # only directories vrngd owns, deepest first, and only when empty
+  if [ "${#dirs[@]}" -gt 0 ]; then
+    mapfile -t dirs < <(printf '%s\n' "${dirs[@]}" | awk '{ print length($0) " " $0 }' | sort -rn | cut -d' ' -f2-)
+    act rmdir --ignore-fail-on-non-empty -- "${dirs[@]}"
+  fi
   if systemd_running; then act systemctl daemon-reload; fi
 }
 

@@ -2,6 +2,7 @@
 // command lives in src/cli/commands/<name>.ts and exports register(program, deps).
 import { Command } from 'commander';
 import { CliIo, defaultIo } from './io';
+import { register as registerStatus } from './commands/status';
 
 export interface ProgramDeps {
   io: CliIo;
@@ -29,4 +30,5 @@ const VERSION: string = (require('../../package.json') as { version: string }).v
 type Register = (program: Command, deps: ProgramDeps) => void;
 // One line per command; each module exports `register`.
 const COMMANDS: Register[] = [
+  registerStatus,
 ];

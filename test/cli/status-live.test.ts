@@ -72,6 +72,7 @@ describe.skipIf(noDist)('vrngd status (built binary, live kernel)', () => {
     expectMatchesKernel(s, before, after);
     expectTestVm(s);
     expect(s.daemon).toMatchObject({ running: false, pid: null });
+    expect(s.live).toBe(true);
   });
 
   const unpriv = skipReason([
@@ -92,6 +93,7 @@ describe.skipIf(noDist)('vrngd status (built binary, live kernel)', () => {
     expect(text.status, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^kernel: {3}\S+, regime (legacy|assisted|modern): /);
     expect(text.stdout).toContain(`hwrng:    /dev/hwrng ${s.hwrng.present ? 'present' : 'absent'}`);
+    if (s.kernel.crngReady !== null) expect(text.stdout).toContain(`crng ready: ${s.kernel.crngReady ? 'yes' : 'no'}\n`);
   });
 
   it('finds real processes named rngd and jitterentropy-rngd (comm cut to 15 bytes by the kernel)', async () => {

@@ -67,6 +67,7 @@ describe('status --json on fixture kernels', () => {
     expect(s.hwrng).toMatchObject({ present: true, device: '/dev/null', current: 'virtio', available: ['virtio'], quality: null, kernelFeeder: false });
     expect(s.feeders).toEqual(['rngd']);
     expect(s.daemon).toEqual({ running: false, pid: null, stateFile: NO_STATE, stale: null });
+    expect(s.live).toBe(false);
     expect(s.notes.join('\n')).toMatch(/only known for the running kernel/);
   });
 
@@ -105,7 +106,7 @@ describe('status (readable summary)', () => {
     expect(r.code, r.err).toBe(EX.OK);
     const lines = r.out.trimEnd().split('\n');
     expect(lines[0]).toBe('kernel:   6.6.58, regime modern: 256-bit pool, 5.18+ semantics: entropy_avail stays at 256 once the crng is ready; only boot and reseeds matter');
-    expect(lines[1]).toBe('entropy:  256 of 256 bits available, write wakeup threshold 256 bits, crng ready: not exposed (no getrandom)');
+    expect(lines[1]).toBe('entropy:  256 of 256 bits available, write wakeup threshold 256 bits, crng ready: unknown (not the running kernel)');
     expect(lines[2]).toBe('hwrng:    /dev/null present, current virtio_rng.0 (available: virtio_rng.0), quality 1024');
     expect(lines[3]).toBe('          kernel feeds from hwrng: yes (hwrng thread pid 61)');
     expect(lines[4]).toBe('feeders:  none');

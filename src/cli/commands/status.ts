@@ -30,6 +30,8 @@ export type DaemonStatus =
     };
 
 export interface StatusReport {
+  /** false when --proc-root names a copied tree: crng readiness (a syscall) is then unknown. */
+  live: boolean;
   kernel: KernelInfo;
   hwrng: HwrngInfo;
   feeders: string[];
@@ -61,6 +63,7 @@ export function collectStatus(o: { stateFile: string; procRoot: string; sysRoot:
   });
   if (!live) notes.push(`crng readiness is only known for the running kernel, not for ${o.procRoot}`);
   return {
+    live,
     kernel: probe.kernel,
     hwrng: probe.hwrng,
     feeders: probe.feeders,
@@ -88,7 +91,7 @@ export function formatStatus(r: StatusReport): string {
   lines.push(`kernel:   ${k.release}, regime ${k.regime}: ${REGIME_MEANING[k.regime]}`);
   lines.push(
     `entropy:  ${bits(k.entropyAvailBits)} of ${bits(k.poolsizeBits)} bits available, write wakeup threshold ${bits(k.writeWakeupThresholdBits)} bits, ` +
-      `crng ready: ${yesNo(k.crngReady, 'not exposed (no getrandom)')}`,
+      `crng ready: ${r.live ? yesNo(k.crngReady, 'not exposed (no getrandom)') : 'unknown (not the running kernel)'}`,
   );
   const current = h.current ?? 'none';
   const available = h.available.length > 0 ? h.available.join(' ') : 'none';

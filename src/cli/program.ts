@@ -3,6 +3,8 @@
 import { Command } from 'commander';
 import { CliIo, defaultIo } from './io';
 import { register as registerStatus } from './commands/status';
+import { register as registerRun } from './commands/run';
+import { register as registerSources } from './commands/sources';
 
 export interface ProgramDeps {
   io: CliIo;
@@ -31,4 +33,6 @@ type Register = (program: Command, deps: ProgramDeps) => void;
 // One line per command; each module exports `register`.
 const COMMANDS: Register[] = [
   registerStatus,
+  registerRun,
+  registerSources,
 ];

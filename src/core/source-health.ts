@@ -70,6 +70,11 @@ export class SourceHealth {
     return this.move('absent', this.backoff.nextDelayMs());
   }
 
+  /** The source ended for good (a regular file read to its end): disabled, no retry. */
+  ended(): Transition | null {
+    return this.move('disabled');
+  }
+
   private move(to: SourceState, retryAfterMs?: number): Transition | null {
     const from = this.current;
     this.current = to;

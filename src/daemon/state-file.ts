@@ -26,6 +26,10 @@ export interface SourceStats {
   blocksPassed: number;
   blocksFailed: number;
   stalls: number;
+  /** Failed blocks that repeated earlier data (counted in blocksFailed too). */
+  blocksRepeated?: number;
+  /** Configured but deliberately not read (e.g. the kernel's hwrng thread feeds the device). */
+  standby?: boolean;
 }
 
 export interface DaemonState {
@@ -42,6 +46,14 @@ export interface DaemonState {
   entropyAfterBits: number | null;
   sources: SourceStats[];
   fipsFailures: FipsFailureCounts;
+  /** Sum of RNDGETENTCNT increases measured around injections (what the kernel really credited). */
+  entropyGainedBits?: number;
+  /** RNDRESEEDCRNG calls that succeeded. */
+  reseeds?: number;
+  /** Feeding mode: fill, seed, reseed, idle, test. */
+  feedMode?: string;
+  /** The reseed schedule in force, or null when no timer is armed. */
+  reseedSchedule?: string | null;
 }
 
 /** Writes the state atomically. Throws on failure; the daemon decides how loudly to say so. */

@@ -1,0 +1,256 @@
+// `vrngd run`: the feeding daemon, with rngd's flags (vrngd -f -r /dev/hwrng with
+// no command lands here too, see run-cli.ts). Builds the real parts — probe,
+// /dev/random, sources with their FIPS gates, logger, sd_notify, state file — hands
+// them to the Daemon, and turns signals into stop/reload/stats.
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command } from 'commander';
+import { CliError, EX, usageError } from '../exit';
+import { ProgramDeps } from '../program';
+import { ConfigError, parseRunOptions, RawRunOptions, RunConfig } from '../../core/config';
+import { createFipsGate } from '../../core/fips-gate';
+import type { KernelView } from '../../core/policy';
+import { buildDaemon, SourceSetup } from '../../daemon/daemon';
+import { acquirePidFile } from '../../daemon/pid-file';
+import { createNotifier } from '../../daemon/sd-notify';
+import { writeStateFile } from '../../daemon/state-file';
+import { probeKernel, ProbeResult } from '../../kernel/probe';
+import { fromNativeError } from '../../kernel/errors';
+import { LinuxRandomDevice } from '../../kernel/random-device';
+import { createLogger } from '../../log/logger';
+import { createSource } from '../../sources/open-source';
+import { listSources } from './sources';
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('-f, --foreground', 'stay in the foreground (the default; rngd compatibility)')
+    .option('-b, --background', 'detach, write the pid file and hold the single-instance lock')
+    .option('-p, --pid-file <path>', 'pid file (default /run/vrngd.pid with -b)')
+    .option('-r, --rng-device <path>', 'hardware RNG device, FIFO or file for the hwrng source', '/dev/hwrng')
+    .option('-o, --random-device <path>', 'kernel random device (a non-random-device target gets plain writes)', '/dev/random')
+    .option('-W, --fill-watermark <bits>', 'fill entropy_avail up to this many bits (default 3/4 of poolsize)')
+    .option('-e, --entropy-count <bits>', 'credit at most this many bits per byte, 0..8', '8')
+    .option('-s, --random-step <bytes>', 'bytes per RNDADDENTROPY call, 1..2500', '64')
+    .option('-x, --exclude <source>', 'disable a source (hwrng, rdrand, pipe; rngd names/indexes accepted)', collect)
+    .option('-n, --include <source>', 'enable a source (rdrand is off by default)', collect)
+    .option('-q, --quiet', 'log nothing')
+    .option('-d, --debug', 'log debug messages')
+    .option('-t, --test', 'read and test the sources, feed nothing to the kernel; print the rate at exit')
+    .option('-l, --list', 'list the sources and exit (as vrngd sources)')
+    .option('-O, --option <src:key:value>', 'rngd per-source option (namedpipe:path:PATH is honoured)', collect)
+    .option('-i, --ignorefail', 'rngd: credit failing blocks (refused)')
+    .option('-R, --force-reseed <seconds>', 'reseed every N seconds (rngd 6.11+; 0 disables)')
+    .option('-u, --use-slow-sources', 'rngd: use slow sources (no effect)')
+    .option('-D, --drop-privileges <user:group>', 'rngd: drop privileges (refused; use the systemd unit)')
+    .option('--pipe <path>', 'add a pipe source reading this FIFO or file', collect)
+    .option('--stall-timeout <duration>', 'a read outstanding longer than this marks the source stalled', '10s')
+    .option('--reseed <cron>', "reseed schedule on modern kernels once the crng is ready, or 'off'", '*/5 * * * *')
+    .option('--stats <cron>', "one-line statistics summary schedule, or 'off'", '0 * * * *')
+    .option('--state-file <path>', "state file read by vrngd status, or 'off'", '/run/vrngd/state.json')
+    .option('--metrics-file <path>', 'Prometheus text file (node_exporter textfile collector)')
+    .option('--log-file <path>', 'also log to this file (reopened on SIGHUP)')
+    .option('--syslog', 'also log to syslog (/dev/log)')
+    .option('--compete', "read /dev/hwrng even where the kernel's hwrng thread already feeds from it");
+}
+
+export function register(program: Command, deps: ProgramDeps): void {
+  const cmd = program.command('run').description('feed checked entropy into the kernel (the daemon; takes rngd flags)');
+  addRunOptions(cmd).action(async (_opts: unknown, command: Command) => {
+    process.exitCode = await runCommand(command, deps);
+  });
+}
+
+/** Raw options as the user gave them: defaults shown in --help are not "given". */
+function rawOptions(command: Command): RawRunOptions {
+  const opts = command.opts() as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(opts)) if (command.getOptionValueSource(k) === 'cli' || command.getOptionValueSource(k) === 'env') out[k] = v;
+  return out as RawRunOptions;
+}
+
+async function runCommand(command: Command, deps: ProgramDeps): Promise<number> {
+  let config: RunConfig;
+  try {
+    config = parseRunOptions(rawOptions(command));
+  } catch (e: unknown) {
+    if (e instanceof ConfigError) throw usageError(e.message);
+    throw e;
+  }
+  if (config.list) return listSources({ rngDevice: config.rngDevice, pipePath: config.pipePath, json: false }, deps.io);
+  if (config.background && !deps.io.env.VRNGD_DETACHED) return detach(config, deps);
+  return runDaemon(config, deps);
+}
+
+/** -b: start a detached copy of this command and return once it holds the pid file. */
+async function detach(config: RunConfig, deps: ProgramDeps): Promise<number> {
+  const args = process.argv.slice(2).filter((a) => a !== '-b' && a !== '--background');
+  const pidFile = config.pidFile as string;
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string, ...args, '--pid-file', pidFile, ...(config.logFile || config.quiet ? [] : ['--syslog'])], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...deps.io.env, VRNGD_DETACHED: '1', JOURNAL_STREAM: '' },
+  });
+  let errText = '';
+  child.stderr?.on('data', (b: Buffer) => (errText += b.toString()));
+  const started = await new Promise<number>((resolve) => {
+    const deadline = Date.now() + 10000;
+    const check = (): void => {
+      try {
+        if (Number(fs.readFileSync(pidFile, 'utf8').trim()) === child.pid) return resolve(EX.OK);
+      } catch {
+        /* not yet */
+      }
+      if (Date.now() > deadline) return resolve(EX.TEMPFAIL);
+      timer = setTimeout(check, 50);
+    };
+    let timer = setTimeout(check, 50);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code ?? EX.SOFTWARE);
+    });
+  });
+  child.stderr?.destroy();
+  child.unref();
+  if (started !== EX.OK) {
+    const line = errText.trim().split('\n').pop();
+    throw new CliError(line ? line.replace(/^vrngd: /, '') : `the background daemon did not start (status ${started})`, started === EX.OK ? EX.SOFTWARE : started);
+  }
+  return EX.OK;
+}
+
+function kernelView(probe: ProbeResult, targetIsRandomDevice: boolean): KernelView {
+  if (!targetIsRandomDevice) {
+    // -o at a file or /dev/stdout (rngd's write fallback): nothing to measure; write as blocks come
+    return { regime: 'legacy', poolsizeBits: 4096, writeWakeupThresholdBits: 4096, crngReady: null, kernelFeeder: false };
+  }
+  const k = probe.kernel;
+  return {
+    regime: k.regime,
+    poolsizeBits: k.poolsizeBits ?? (k.regime === 'modern' ? 256 : 4096),
+    writeWakeupThresholdBits: k.writeWakeupThresholdBits ?? (k.regime === 'legacy' ? 128 : 896),
+    crngReady: k.crngReady,
+    kernelFeeder: probe.hwrng.kernelFeeder,
+  };
+}
+
+function rdevOf(p: string): number | null {
+  try {
+    const st = fs.statSync(p);
+    return st.isCharacterDevice() ? st.rdev : null;
+  } catch {
+    return null;
+  }
+}
+
+async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> {
+  const logger = createLogger({
+    level: config.debug ? 'debug' : 'info',
+    quiet: config.quiet,
+    logFile: config.logFile ?? undefined,
+    syslog: config.syslog,
+    stream: deps.io.stderr,
+    journal: Boolean(deps.io.env.JOURNAL_STREAM),
+  });
+  let releasePid: (() => void) | null = null;
+  try {
+    if (config.pidFile) releasePid = acquirePidFile(config.pidFile);
+    const probe = probeKernel({ hwrngDevice: '/dev/hwrng' });
+    let device: LinuxRandomDevice | null = null;
+    let targetIsRandomDevice = true;
+    if (!config.test) {
+      try {
+        device = new LinuxRandomDevice({ path: config.randomDevice, writable: true });
+      } catch (e: unknown) {
+        const err = fromNativeError(e);
+        throw new CliError(`cannot open ${config.randomDevice}: ${(err as Error).message}`, (err as { code?: string }).code === 'EACCES' ? EX.NOPERM : EX.UNAVAILABLE);
+      }
+      targetIsRandomDevice = fs.statSync(config.randomDevice).isCharacterDevice();
+    }
+    const kernel = kernelView(probe, targetIsRandomDevice);
+    const hwrngRdev = rdevOf('/dev/hwrng');
+    const sources: SourceSetup[] = config.sources.map((name) => {
+      const source = createSource({ kind: name, path: name === 'pipe' ? (config.pipePath as string) : config.rngDevice });
+      const r = name === 'hwrng' ? rdevOf(config.rngDevice) : null;
+      return { source, gate: createFipsGate(), readsKernelHwrng: targetIsRandomDevice && r !== null && r === hwrngRdev };
+    });
+    const notifier = createNotifier(deps.io.env);
+    const stateFile = config.stateFile;
+    const metricsFile = config.metricsFile;
+    const daemon = buildDaemon({
+      config,
+      device,
+      kernel,
+      sources,
+      logger,
+      notifier,
+      writeState: stateFile
+        ? (state) => {
+            fs.mkdirSync(path.dirname(stateFile), { recursive: true });
+            writeStateFile(stateFile, state);
+          }
+        : undefined,
+      writeMetrics: metricsFile ? (text) => writeAtomic(metricsFile, text) : undefined,
+    });
+    logger.info(`kernel ${probe.kernel.release}: ${kernel.regime} regime, poolsize ${kernel.poolsizeBits}, entropy_avail ${probe.kernel.entropyAvailBits ?? '?'}, crng ${kernel.crngReady === null ? 'readiness unknown' : kernel.crngReady ? 'ready' : 'not ready'}`);
+    for (const f of probe.feeders) logger.warning(`${f} is running too: two feeders compete for the same sources`);
+    const t0 = Date.now();
+    await daemon.start();
+    let stopSignal: (() => void) | null = null;
+    const stopped = new Promise<number>((resolve) => (stopSignal = () => resolve(EX.OK)));
+    const onStop = (sig: string) => (): void => {
+      logger.notice(`${sig}: stopping`);
+      void daemon.stop().then(() => stopSignal?.());
+    };
+    const handlers: Array<[NodeJS.Signals, () => void]> = [
+      ['SIGTERM', onStop('SIGTERM')],
+      ['SIGINT', onStop('SIGINT')],
+      [
+        'SIGHUP',
+        () => {
+          logger.reopen();
+          daemon.reload();
+        },
+      ],
+      ['SIGUSR1', () => daemon.logStats()],
+    ];
+    for (const [sig, h] of handlers) process.on(sig, h);
+    let code: number;
+    try {
+      code = await Promise.race([daemon.done(), stopped]);
+    } finally {
+      for (const [sig, h] of handlers) process.removeListener(sig, h);
+    }
+    if (config.test) {
+      const st = daemon.state();
+      const bits = st.sources.reduce((a, s) => a + s.blocksPassed * 2500 * 8, 0);
+      const seconds = (Date.now() - t0) / 1000;
+      deps.io.stdout.write(`Entropy rate: ${((bits / 1e6) / Math.max(seconds, 1e-3)).toPrecision(4)} Mbits/sec averaged over ${st.sources.reduce((a, s) => a + s.blocksPassed, 0)} blocks for ${seconds.toPrecision(4)} seconds\n`);
+    }
+    const fatal = daemon.fatalError;
+    if (fatal) throw fatal;
+    logger.info(`stopped; ${daemon.totals.bitsCredited} bits credited in ${daemon.totals.injections} injections`);
+    hardExitGuard(code);
+    return code;
+  } finally {
+    releasePid?.();
+    await logger.close();
+  }
+}
+
+/**
+ * In the real binary only: if something still holds the event loop 1.5 s after a
+ * stop (it should not: readers are killed, poll slices end within 500 ms), exit anyway.
+ */
+function hardExitGuard(code: number): void {
+  if (process.env.VITEST || !/main\.js$/.test(process.argv[1] ?? '')) return;
+  setTimeout(() => process.exit(code), 1500).unref();
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}

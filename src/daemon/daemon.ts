@@ -1,0 +1,496 @@
+// The feeding daemon: the composition of sources (SourceRunner + BlockGate), the
+// feeding policy (core/policy.ts), the kernel (RandomDevice port), schedules,
+// statistics, the state file and sd_notify. Signals and process exit belong to
+// the caller (cli/commands/run.ts), which calls stop(), reload() and logStats().
+//
+// Wakeups, by design (no polling loops): a read outstanding on a source (and its
+// stall timer), poll(2) on /dev/random in the fill mode, one timer per scheduled
+// reseed or stats event, the systemd watchdog when WatchdogSec= is set, and a
+// one-shot timer that coalesces state-file writes after activity. An idle daemon
+// (kernel feeds itself, no schedule in force) has none of these.
+//
+// poll(2) runs on libuv's threadpool, and a thread blocked there keeps the process
+// from exiting until it returns; so the fill mode polls in pollSliceMs slices
+// (default 500 ms) to keep shutdown under a second — 2 wakeups/s, fill mode only.
+import { CliError, EX } from '../cli/exit';
+import type { RunConfig } from '../core/config';
+import { creditBits, effectiveQuality } from '../core/credit';
+import { FeedMode, KernelView, Plan, planFeeding, describeSchedule, standbyReason } from '../core/policy';
+import type { BlockGate } from '../core/gate';
+import { DEFAULT_HEALTH, HealthOptions } from '../core/source-health';
+import type { EntropySource } from '../sources/entropy-source';
+import { emptyTotals, prometheusText, StatsTotals, sumFipsFailures, summaryLine } from '../core/stats';
+import { errorCode, isPermission, isRetryable } from '../kernel/errors';
+import type { RandomDevice } from '../kernel/random-device';
+import type { Logger } from '../log/logger';
+import type { Notifier } from './sd-notify';
+import { Scheduler } from './scheduler';
+import { SourceRunner } from './source-runner';
+import type { DaemonState } from './state-file';
+
+const POLLOUT = 4;
+
+export interface DaemonDeps {
+  config: RunConfig;
+  /** null in test mode (-t): nothing reaches a kernel. */
+  device: RandomDevice | null;
+  kernel: KernelView;
+  runners: SourceRunner[];
+  /** Runners that read the device the kernel's hwrng thread feeds from. */
+  readsKernelHwrng: (runner: SourceRunner) => boolean;
+  logger: Logger;
+  notifier: Notifier;
+  /** Writes the state file atomically (throws on failure). */
+  writeState?: (state: DaemonState) => void;
+  writeMetrics?: (text: string) => void;
+  pollSliceMs?: number;
+  /** Safety re-check of entropy_avail in fill mode, in case a POLLOUT wakeup was missed. */
+  safetyCheckMs?: number;
+  /** Coalescing delay for state-file writes. */
+  publishDelayMs?: number;
+  pid?: number;
+}
+
+class Stopped extends Error {}
+
+export class Daemon {
+  readonly totals: StatsTotals = emptyTotals();
+  plan: Plan;
+  private readonly startedAt = new Date().toISOString();
+  private stopped = false;
+  private fatal: CliError | null = null;
+  private blockWaiter: (() => void) | null = null;
+  private stopWaiters: Array<() => void> = [];
+  private leftover: { data: Uint8Array; quality: number } | null = null;
+  private reseedScheduler: Scheduler | null = null;
+  private statsScheduler: Scheduler | null = null;
+  private watchdogTimer: ReturnType<typeof setInterval> | null = null;
+  private publishTimer: ReturnType<typeof setTimeout> | null = null;
+  private stateWriteFailed = false;
+  private metricsWriteFailed = false;
+  private allLostSaid = false;
+  private lastStatsLine = '';
+  private loopDone: Promise<number> | null = null;
+  private rr = 0;
+  private readonly standbyNotes = new Map<SourceRunner, string>();
+
+  constructor(private readonly deps: DaemonDeps) {
+    this.plan = planFeeding({ kernel: deps.kernel, activeSources: 0, standbyNote: null, test: deps.config.test, fillWatermarkBits: deps.config.fillWatermarkBits, reseed: null });
+  }
+
+  get mode(): FeedMode {
+    return this.plan.mode;
+  }
+
+  /** Opens sources and decides the plan. Throws CliError 69 when no source is usable. */
+  async start(): Promise<void> {
+    const { config, kernel, logger } = this.deps;
+    for (const w of config.warnings) logger.warning(w);
+    for (const r of this.deps.runners) {
+      const note = config.test ? null : standbyReason(kernel, this.deps.readsKernelHwrng(r), config.compete);
+      if (note) {
+        r.standby = true;
+        this.standbyNotes.set(r, note);
+      }
+    }
+    const active = this.deps.runners.filter((r) => r.active);
+    const failures: string[] = [];
+    for (const r of active) {
+      const err = await r.start();
+      if (err) failures.push(`${r.source.name} (${r.source.path}): ${errorCode(err) ?? 'error'}: ${err.message}`);
+    }
+    for (const r of this.deps.runners.filter((x) => x.standby)) {
+      // report availability without reading: open and close at once
+      try {
+        await r.source.open();
+        r.source.close();
+        r.health.opened();
+      } catch {
+        /* stays absent */
+      }
+    }
+    if (active.length > 0 && failures.length === active.length) {
+      for (const r of this.deps.runners) r.stop();
+      throw new CliError(`no usable entropy source (tried ${failures.join('; ')})`, EX.UNAVAILABLE);
+    }
+    const standbyNote = [...this.standbyNotes.entries()].map(([r, n]) => `${r.source.name}: ${n}`)[0] ?? null;
+    this.plan = planFeeding({ kernel, activeSources: active.length, standbyNote, test: config.test, fillWatermarkBits: config.fillWatermarkBits, reseed: config.reseed });
+    for (const [r, note] of this.standbyNotes) logger.notice(`${r.source.name} (${r.source.path}): standby: ${note}`);
+    for (const r of active) r.prefetch = this.plan.mode === 'fill' || this.plan.mode === 'seed' || this.plan.mode === 'test';
+    logger.notice(this.plan.summary);
+    if (this.deps.notifier.watchdogIntervalMs) {
+      this.watchdogTimer = setInterval(() => this.deps.notifier.watchdog(), Math.max(1, Math.floor(this.deps.notifier.watchdogIntervalMs / 2)));
+    }
+    this.deps.notifier.ready(this.statusText());
+    this.armStats();
+    this.publishNow();
+    this.loopDone = this.loop();
+  }
+
+  /** Resolves with the exit status when the daemon has stopped (0, or 77 on EPERM...). */
+  async done(): Promise<number> {
+    return this.loopDone ?? EX.OK;
+  }
+
+  /** Stops at once: no wait for any outstanding read (reader children are killed). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.deps.notifier.stopping();
+    for (const r of this.deps.runners) r.stop();
+    this.reseedScheduler?.cancel();
+    this.statsScheduler?.cancel();
+    if (this.watchdogTimer) clearInterval(this.watchdogTimer);
+    if (this.publishTimer) clearTimeout(this.publishTimer);
+    this.watchdogTimer = null;
+    this.publishTimer = null;
+    this.blockWaiter?.();
+    for (const w of this.stopWaiters.splice(0)) w();
+    this.publishNow();
+  }
+
+  /** SIGHUP: reopen every source (the caller reopens the log file). */
+  reload(): void {
+    this.deps.logger.notice('reopening sources (SIGHUP)');
+    for (const r of this.deps.runners) if (!r.standby) r.reopen();
+  }
+
+  /** SIGUSR1: the statistics, one line. */
+  logStats(): void {
+    this.deps.logger.notice(summaryLine(this.state()));
+  }
+
+  state(): DaemonState {
+    const sources = this.deps.runners.map((r) => r.stats());
+    return {
+      pid: this.deps.pid ?? process.pid,
+      startedAt: this.startedAt,
+      updatedAt: new Date().toISOString(),
+      regime: this.deps.kernel.regime,
+      mode: this.statusText(),
+      feedMode: this.plan.mode,
+      reseedSchedule: this.plan.reseed ? describeSchedule(this.plan.reseed) : null,
+      bitsCredited: this.totals.bitsCredited,
+      bytesInjected: this.totals.bytesInjected,
+      injections: this.totals.injections,
+      entropyBeforeBits: this.totals.entropyBeforeBits,
+      entropyAfterBits: this.totals.entropyAfterBits,
+      entropyGainedBits: this.totals.entropyGainedBits,
+      reseeds: this.totals.reseeds,
+      sources,
+      fipsFailures: sumFipsFailures(this.deps.runners.map((r) => ({ fipsFailures: r.gate.counts.fipsFailures }))),
+    };
+  }
+
+  /** Source state changes, logged once each (the runner never reports repetitions). */
+  onSourceChange(r: SourceRunner, from: string, to: string, reason: string): void {
+    const line = `${r.source.name} (${r.source.path}): ${from} → ${to}: ${reason}`;
+    if (to === 'ok') this.deps.logger.notice(line);
+    else if (to === 'failing') this.deps.logger.warning(line);
+    else this.deps.logger.error(line);
+    const active = this.deps.runners.filter((x) => !x.standby);
+    const anyOk = active.some((x) => x.state === 'ok');
+    if (active.length > 0 && !anyOk && !this.allLostSaid && !this.stopped) {
+      this.allLostSaid = true;
+      this.deps.logger.error('every entropy source is unavailable; retrying with backoff (nothing is credited meanwhile)');
+    } else if (anyOk && this.allLostSaid) {
+      this.allLostSaid = false;
+      this.deps.logger.notice('an entropy source is available again');
+    }
+    this.deps.notifier.status(this.statusText());
+    this.publishSoon();
+  }
+
+  onBlock(): void {
+    const w = this.blockWaiter;
+    this.blockWaiter = null;
+    w?.();
+  }
+
+  private statusText(): string {
+    const sources = this.deps.runners.map((r) => `${r.source.name} ${r.standby ? 'standby' : r.state}`).join(', ');
+    return `${this.plan.summary}; sources: ${sources || 'none'}; ${this.totals.bitsCredited} bits credited`;
+  }
+
+  private async loop(): Promise<number> {
+    try {
+      while (!this.stopped) {
+        switch (this.plan.mode) {
+          case 'idle':
+            await this.untilStopped();
+            break;
+          case 'test':
+            await this.takeBlock();
+            break;
+          case 'seed':
+            await this.seedStep();
+            break;
+          case 'fill':
+            await this.fillCycle();
+            break;
+          case 'reseed':
+            await this.reseedCycle();
+            break;
+        }
+      }
+    } catch (e: unknown) {
+      if (!(e instanceof Stopped)) {
+        if (e instanceof CliError) this.fatal = e;
+        else throw e;
+        await this.stop();
+      }
+    }
+    return this.fatal ? this.fatal.exitCode : EX.OK;
+  }
+
+  get fatalError(): CliError | null {
+    return this.fatal;
+  }
+
+  private untilStopped(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.stopWaiters.push(resolve));
+  }
+
+  /** The next passing block from any active source, round-robin among those that have one. */
+  private async takeBlock(): Promise<{ data: Uint8Array; quality: number }> {
+    if (this.leftover) {
+      const l = this.leftover;
+      this.leftover = null;
+      return l;
+    }
+    for (;;) {
+      if (this.stopped) throw new Stopped();
+      const runners = this.deps.runners.filter((r) => r.active);
+      for (let i = 0; i < runners.length; i++) {
+        const r = runners[(this.rr + i) % runners.length] as SourceRunner;
+        const block = r.take();
+        if (block) {
+          this.rr = (this.rr + i + 1) % Math.max(1, runners.length);
+          this.publishSoon();
+          return { data: block, quality: effectiveQuality(r.source.quality, this.deps.config.entropyPerByte) };
+        }
+      }
+      await new Promise<void>((resolve) => {
+        this.blockWaiter = resolve;
+        for (const r of runners) r.want();
+      });
+    }
+  }
+
+  private entropyBits(): number | null {
+    const device = this.deps.device;
+    if (!device) return null;
+    try {
+      return device.entropyBits();
+    } catch (e: unknown) {
+      // -o at a plain file (rngd's write fallback): there is no pool to read
+      if (['ENOTTY', 'EINVAL'].includes(errorCode(e) ?? '')) return null;
+      throw e;
+    }
+  }
+
+  /**
+   * Mixes `data` in -s steps, claiming creditBits(step, quality) each, and reads the
+   * kernel's count back after every step. Stops early (keeping the rest for later)
+   * once `untilBits` is reached. Returns the bits the kernel reports afterwards.
+   */
+  private inject(block: { data: Uint8Array; quality: number }, untilBits: number | null): number | null {
+    const device = this.deps.device as RandomDevice;
+    const step = this.deps.config.stepBytes;
+    let entropy = this.entropyBits();
+    let off = 0;
+    while (off < block.data.length) {
+      if (untilBits !== null && entropy !== null && entropy >= untilBits) break;
+      const chunk = block.data.subarray(off, Math.min(off + step, block.data.length));
+      const bits = creditBits(chunk.length, block.quality);
+      const before = entropy;
+      this.addEntropy(device, chunk, bits);
+      off += chunk.length;
+      entropy = this.entropyBits();
+      this.totals.injections++;
+      this.totals.bytesInjected += chunk.length;
+      this.totals.bitsCredited += bits;
+      if (before !== null && entropy !== null) {
+        if (this.totals.entropyBeforeBits === null || this.totals.injections === 1) this.totals.entropyBeforeBits = before;
+        this.totals.entropyGainedBits += Math.max(0, entropy - before);
+      }
+      this.totals.entropyAfterBits = entropy;
+      this.deps.logger.debug(`added ${bits} bits (${chunk.length} B), entropy_avail ${before ?? '-'} → ${entropy ?? '-'}`);
+    }
+    if (off < block.data.length) this.leftover = { data: block.data.subarray(off), quality: block.quality };
+    this.publishSoon();
+    return entropy;
+  }
+
+  private addEntropy(device: RandomDevice, chunk: Uint8Array, bits: number): void {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        device.addEntropy(chunk, bits);
+        return;
+      } catch (e: unknown) {
+        if (isRetryable(e) && attempt < 5) continue;
+        if (isPermission(e)) throw new CliError(`RNDADDENTROPY on ${this.deps.config.randomDevice}: permission denied: needs CAP_SYS_ADMIN (run as root or grant the capability)`, EX.NOPERM);
+        const message = e instanceof Error ? e.message : String(e);
+        throw new CliError(`RNDADDENTROPY on ${this.deps.config.randomDevice} failed: ${errorCode(e) ?? ''} ${message}`.trim(), EX.OSERR);
+      }
+    }
+  }
+
+  /** modern, crng not ready: feed a block, check readiness, reseed and switch when ready. */
+  private async seedStep(): Promise<void> {
+    const block = await this.takeBlock();
+    this.inject(block, null);
+    const device = this.deps.device as RandomDevice;
+    if (device.crngReady() === true) {
+      this.deps.logger.notice('crng is ready');
+      this.reseedCrng();
+      this.replan({ ...this.deps.kernel, crngReady: true });
+    }
+  }
+
+  private reseedCrng(): void {
+    const device = this.deps.device as RandomDevice;
+    try {
+      if (device.reseedCrng()) this.totals.reseeds++;
+    } catch (e: unknown) {
+      // ENODATA: not ready yet; anything else is reported at debug and ignored
+      this.deps.logger.debug(`RNDRESEEDCRNG: ${errorCode(e) ?? String(e)}`);
+    }
+  }
+
+  private replan(kernel: KernelView): void {
+    const active = this.deps.runners.filter((r) => r.active).length;
+    const before = this.plan.mode;
+    this.plan = planFeeding({ kernel, activeSources: active, standbyNote: null, test: this.deps.config.test, fillWatermarkBits: this.deps.config.fillWatermarkBits, reseed: this.deps.config.reseed });
+    for (const r of this.deps.runners) r.prefetch = this.plan.mode === 'fill' || this.plan.mode === 'seed';
+    if (before !== this.plan.mode) {
+      this.deps.logger.notice(this.plan.summary);
+      this.deps.notifier.status(this.statusText());
+      this.armStats();
+    }
+  }
+
+  /** fill (legacy/assisted): top up to the watermark, then sleep until the kernel wants entropy. */
+  private async fillCycle(): Promise<void> {
+    const target = this.plan.fillWatermarkBits;
+    let entropy = this.entropyBits();
+    while (!this.stopped && (entropy === null || entropy < target)) {
+      const block = await this.takeBlock();
+      entropy = this.inject(block, target);
+      if (entropy === null) break; // plain-file target: one block per wakeup
+    }
+    if (this.stopped) return;
+    await this.waitForWant();
+  }
+
+  private async waitForWant(): Promise<void> {
+    const device = this.deps.device as RandomDevice;
+    const slice = this.deps.pollSliceMs ?? 500;
+    const safety = this.deps.safetyCheckMs ?? 60000;
+    let waited = 0;
+    while (!this.stopped) {
+      const revents = await device.poll(POLLOUT, slice);
+      if (this.stopped) return;
+      if (revents & POLLOUT) return;
+      waited += slice;
+      if (waited >= safety) {
+        waited = 0;
+        const e = this.entropyBits();
+        if (e === null || e < this.deps.kernel.writeWakeupThresholdBits) return;
+      }
+    }
+  }
+
+  /** reseed (modern, crng ready): at each scheduled time, mix one fresh block and RNDRESEEDCRNG. */
+  private async reseedCycle(): Promise<void> {
+    const schedule = this.plan.reseed;
+    if (!schedule) return this.untilStopped();
+    this.reseedScheduler ??= new Scheduler(schedule);
+    const fired = await this.reseedScheduler.next();
+    if (!fired || this.stopped) return;
+    this.leftover = null; // only fresh bytes at a reseed
+    const block = await this.takeBlock();
+    this.inject(block, null);
+    this.reseedCrng();
+    this.deps.logger.info(`reseed: mixed ${block.data.length} B and asked the kernel to reseed its crng`);
+  }
+
+  /**
+   * --stats: the hourly (default) summary runs only while the daemon feeds (a
+   * schedule, fill or seed mode), or when --stats was given explicitly: an idle
+   * daemon has nothing new to report and no reason to wake up. The line is logged
+   * at info only when something changed since the last one (rngd users complain
+   * about hourly noise), at debug otherwise.
+   */
+  private armStats(): void {
+    const s = this.deps.config.stats;
+    const wanted = s !== null && (this.deps.config.statsExplicit || this.plan.mode !== 'idle');
+    if (!wanted || this.statsScheduler || this.stopped) return;
+    const scheduler = new Scheduler(s);
+    this.statsScheduler = scheduler;
+    const tick = async (): Promise<void> => {
+      while (!this.stopped && (await scheduler.next())) {
+        const st = this.state();
+        const line = summaryLine({ ...st, entropyAfterBits: null, entropyBeforeBits: null });
+        if (line !== this.lastStatsLine) this.deps.logger.info(summaryLine(st));
+        else this.deps.logger.debug(summaryLine(st));
+        this.lastStatsLine = line;
+      }
+    };
+    void tick();
+  }
+
+  private publishSoon(): void {
+    if (this.publishTimer || this.stopped) return;
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = null;
+      this.publishNow();
+    }, this.deps.publishDelayMs ?? 1000);
+  }
+
+  private publishNow(): void {
+    const state = this.state();
+    try {
+      this.deps.writeState?.(state);
+      if (this.stateWriteFailed) this.deps.logger.notice('state file written again');
+      this.stateWriteFailed = false;
+    } catch (e: unknown) {
+      if (!this.stateWriteFailed) this.deps.logger.warning(`cannot write the state file: ${e instanceof Error ? e.message : String(e)}; feeding goes on (said once)`);
+      this.stateWriteFailed = true;
+    }
+    try {
+      this.deps.writeMetrics?.(prometheusText(state));
+      this.metricsWriteFailed = false;
+    } catch (e: unknown) {
+      if (!this.metricsWriteFailed) this.deps.logger.warning(`cannot write the metrics file: ${e instanceof Error ? e.message : String(e)} (said once)`);
+      this.metricsWriteFailed = true;
+    }
+  }
+}
+
+export interface SourceSetup {
+  source: EntropySource;
+  gate: BlockGate;
+  /** True when this source reads the device the kernel's hwrng thread feeds from. */
+  readsKernelHwrng: boolean;
+}
+
+/** Wires runners to a daemon (the runners report to it, it drives them). */
+export function buildDaemon(deps: Omit<DaemonDeps, 'runners' | 'readsKernelHwrng'> & { sources: SourceSetup[]; health?: HealthOptions }): Daemon {
+  let daemon: Daemon | null = null;
+  const kernelFed = new Set<SourceRunner>();
+  const runners = deps.sources.map((s) => {
+    const r = new SourceRunner(s.source, s.gate, {
+      stallTimeoutMs: deps.config.stallTimeoutMs,
+      health: deps.health ?? DEFAULT_HEALTH,
+      onChange: (runner, t, reason) => daemon?.onSourceChange(runner, t.from, t.to, reason),
+      onBlock: () => daemon?.onBlock(),
+      debug: (m) => deps.logger.debug(m),
+    });
+    if (s.readsKernelHwrng) kernelFed.add(r);
+    return r;
+  });
+  daemon = new Daemon({ ...deps, runners, readsKernelHwrng: (r) => kernelFed.has(r) });
+  return daemon;
+}

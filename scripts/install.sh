@@ -88,60 +88,47 @@ if [ -n "$from" ] && [ "$do_uninstall" = 0 ]; then
   [ -n "$src" ] || die "empty tarball: $from" 66
 fi
 
-addon_path() {
-  for f in "$src/build/Release/vrngd.node" "$src/vrngd.node"; do
-    if [ -f "$f" ]; then echo "$f"; return 0; fi
-  done
-  return 1
+# The application is the single-file bundle (scripts/bundle.js: vrngd.js with its
+# modules inside) and the native files beside it, the layout the addon loader and
+# the dracut module expect. A release tarball carries a built bundle; from a
+# checkout it is built into a temporary directory (needs npm ci and build:native).
+bundle_dir=
+find_bundle() {
+  if [ -f "$src/vrngd.js" ] && [ -f "$src/build/Release/vrngd.node" ]; then
+    bundle_dir="$src"
+    return 0
+  fi
+  [ -f "$src/scripts/bundle.js" ] || die "$src is neither a checkout nor a release tarball" 66
+  [ -f "$src/build/Release/vrngd.node" ] || die "$src/build/Release/vrngd.node missing: run npm run build:native" 66
+  [ -d "$src/node_modules/esbuild" ] || die "$src/node_modules/esbuild missing: run npm ci" 66
+  command -v node >/dev/null 2>&1 || die "node not found: needed to build the bundle" 69
+  [ -n "$cleanup_dir" ] || cleanup_dir="$(mktemp -d)"
+  bundle_dir="$cleanup_dir/bundle"
+  node "$src/scripts/bundle.js" "$bundle_dir" >/dev/null || die "building the bundle failed (node scripts/bundle.js)" 70
 }
 
 # The addon plus any other native product next to it (the seeder's preload library).
 native_files() {
-  local dir f
-  dir="$(dirname "$(addon_path)")"
-  for f in "$dir"/*.node "$dir"/*.so; do [ ! -f "$f" ] || echo "$f"; done
-}
-
-# Top-level production packages (from package-lock.json; every package when there is none).
-prod_packages() {
-  if [ -f "$src/package-lock.json" ]; then
-    node -e '
-      const lock = require(process.argv[1]);
-      for (const [key, meta] of Object.entries(lock.packages || {})) {
-        if (/^node_modules\/(@[^/]+\/)?[^/]+$/.test(key) && !meta.dev && !meta.link) console.log(key);
-      }' "$src/package-lock.json"
-  else
-    (cd "$src" && for d in node_modules/*/ node_modules/@*/*/; do
-      d="${d%/}"
-      [ -d "$d" ] || continue
-      case "$d" in node_modules/@*/*) echo "$d" ;; node_modules/@*|node_modules/.*) ;; *) echo "$d" ;; esac
-    done)
-  fi
+  local f
+  for f in "$bundle_dir"/build/Release/*.node "$bundle_dir"/build/Release/*.so; do [ ! -f "$f" ] || echo "$f"; done
 }
 
 check_source() {
-  [ -f "$src/dist/cli/main.js" ] || die "$src/dist/cli/main.js missing: run npm run build (or use a release tarball)" 66
-  addon_path >/dev/null || die "vrngd.node missing under $src/build/Release: run npm run build:native" 66
-  [ -d "$src/node_modules" ] || die "$src/node_modules missing: run npm ci --omit=dev" 66
   [ -f "$src/systemd/vrngd.service" ] || die "$src/systemd/vrngd.service missing" 66
+  find_bundle
 }
 
 # --- the release tarball ---------------------------------------------------------
 make_tarball() {
   check_source
-  local version stage top
+  local version stage top f d
   version="$(node -p 'require(process.argv[1]).version' "$src/package.json")"
   stage="$(mktemp -d)"
   top="$stage/vrngd-$version"
-  mkdir -p "$top/build/Release" "$top/node_modules" "$top/scripts"
-  cp -R "$src/dist" "$src/systemd" "$top/"
-  cp "$src/package.json" "$top/"
-  [ ! -f "$src/package-lock.json" ] || cp "$src/package-lock.json" "$top/"
+  mkdir -p "$top/build/Release" "$top/scripts"
+  cp "$bundle_dir/vrngd.js" "$src/package.json" "$top/"
   for f in $(native_files); do cp "$f" "$top/build/Release/"; done
-  for p in $(prod_packages); do
-    mkdir -p "$top/$(dirname "$p")"
-    cp -R "$src/$p" "$top/$p"
-  done
+  cp -R "$src/systemd" "$top/"
   cp "$src/scripts/install.sh" "$top/scripts/"
   for d in sysvinit dracut rpm; do [ ! -d "$src/scripts/$d" ] || cp -R "$src/scripts/$d" "$top/scripts/"; done
   if [ -f "$src/docs/vrngd.8" ]; then mkdir -p "$top/docs" && cp "$src/docs/vrngd.8" "$top/docs/"; fi
@@ -225,28 +212,19 @@ if [ -z "$node" ]; then
   node=$(command -v node 2>/dev/null) || { echo "vrngd: node (>= 16.20) not found; set VRNGD_NODE" >&2; exit 69; }
 fi
 # shellcheck disable=SC2086 # VRNGD_NODE_FLAGS is a list of flags
-exec "$node" $VRNGD_NODE_FLAGS "$app/dist/cli/main.js" "$@"
+exec "$node" $VRNGD_NODE_FLAGS "$app/vrngd.js" "$@"
 EOF
 }
 
 install_all() {
   check_source
-  local tmp f name sysconfig="$sysconfdir/sysconfig/vrngd"
-  # the application: compiled JS, production modules, addon
-  act mkdir -p "$destdir$appdir"
-  manifest+=("d $appdir")
-  put_tree "$src/dist" "$appdir/dist"
-  put 0644 "$src/package.json" "$appdir/package.json"
-  act mkdir -p "$destdir$appdir/build" "$destdir$appdir/build/Release"
-  manifest+=("d $appdir/build" "d $appdir/build/Release")
+  local tmp f sysconfig="$sysconfdir/sysconfig/vrngd"
+  # the application: the bundle and the native files beside it
+  act mkdir -p "$destdir$appdir" "$destdir$appdir/build" "$destdir$appdir/build/Release"
+  manifest+=("d $appdir" "d $appdir/build" "d $appdir/build/Release")
+  put 0644 "$bundle_dir/vrngd.js" "$appdir/vrngd.js"
   for f in $(native_files); do put 0755 "$f" "$appdir/build/Release/$(basename "$f")"; done
-  act mkdir -p "$destdir$appdir/node_modules"
-  manifest+=("d $appdir/node_modules")
-  for p in $(prod_packages); do
-    case "$p" in node_modules/@*/*) name="${p#node_modules/}"; if [[ " ${manifest[*]} " != *" d $appdir/node_modules/${name%%/*} "* ]]; then act mkdir -p "$destdir$appdir/node_modules/${name%%/*}"; manifest+=("d $appdir/node_modules/${name%%/*}"); fi ;; esac
-    put_tree "$src/$p" "$appdir/$p"
-  done
-  # the wrapper
+  # the launcher
   tmp="$(mktemp)"
   wrapper_text >"$tmp"
   put 0755 "$tmp" "$sbindir/vrngd"

@@ -1,5 +1,5 @@
-// scripts/install.sh in temporary roots: the file set (application with production
-// modules only, wrapper, every unit, sysconfig, init script, man page, dracut
+// scripts/install.sh in temporary roots: the file set (the single-file bundle and
+// the native files, launcher, every unit, sysconfig, init script, man page, dracut
 // module), the manifest matching the tree, the wrapper running, a release tarball
 // installing the same set, --dry-run changing nothing, --disable-rngd only in
 // dry-run, and --uninstall leaving no file behind.
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/env';
 import { INSTALL_SH, installIntoTempRoot, listTree, manifest, run, tempDir, unitFiles } from './install-root';
 
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
 const roots: string[] = [];
 afterAll(() => {
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
@@ -28,11 +28,13 @@ describe('install.sh into a temporary root', () => {
 
   it('installs the application, wrapper, units, sysconfig, init script, man page and dracut module', () => {
     const has = (p: string): boolean => fs.existsSync(path.join(root, p));
-    expect(has('usr/lib/vrngd/dist/cli/main.js')).toBe(true);
+    // the single-file bundle (dependencies inside) and the native files beside it
+    expect(has('usr/lib/vrngd/vrngd.js')).toBe(true);
     expect(has('usr/lib/vrngd/build/Release/vrngd.node')).toBe(true);
-    expect(has('usr/lib/vrngd/package.json')).toBe(true);
-    for (const dep of Object.keys(pkg.dependencies)) expect(has(`usr/lib/vrngd/node_modules/${dep}/package.json`), dep).toBe(true);
-    for (const dev of Object.keys(pkg.devDependencies)) expect(has(`usr/lib/vrngd/node_modules/${dev}`), dev).toBe(false);
+    expect(has('usr/lib/vrngd/build/Release/vrngd-preload.so')).toBe(true);
+    expect(has('usr/lib/vrngd/node_modules')).toBe(false);
+    const bundle = fs.readFileSync(path.join(root, 'usr/lib/vrngd/vrngd.js'), 'utf8');
+    for (const dep of Object.keys(pkg.dependencies)) expect(bundle, dep).toContain(`node_modules/${dep}/`);
     expect(fs.statSync(path.join(root, 'usr/sbin/vrngd')).mode & 0o777).toBe(0o755);
     for (const unit of unitFiles()) expect(has(`usr/lib/systemd/system/${path.basename(unit)}`)).toBe(true);
     expect(fs.readFileSync(path.join(root, 'etc/sysconfig/vrngd'), 'utf8')).toMatch(/^VRNGD_ARGS=/m);
@@ -81,7 +83,7 @@ describe('install.sh into a temporary root', () => {
     const other = newRoot(['--from', tarball]);
     const paths = (r: string): string[] => manifest(r).map((e) => `${e.type} ${e.path}`).sort();
     expect(paths(other)).toEqual(paths(root));
-    expect(fs.readFileSync(path.join(other, 'usr/lib/vrngd/dist/cli/main.js'), 'utf8')).toBe(fs.readFileSync(path.join(root, 'usr/lib/vrngd/dist/cli/main.js'), 'utf8'));
+    expect(fs.readFileSync(path.join(other, 'usr/lib/vrngd/vrngd.js'), 'utf8')).toBe(fs.readFileSync(path.join(root, 'usr/lib/vrngd/vrngd.js'), 'utf8'));
   });
 });
 

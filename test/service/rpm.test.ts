@@ -54,7 +54,7 @@ describe.skipIf(noRpm !== null)('the vrngd RPM', () => {
     const out = tempDir('vrngd-rpm-x-');
     try {
       execFileSync('sh', ['-c', `rpm2cpio "${rpmFile}" | cpio -idm --quiet`], { cwd: out });
-      for (const f of ['usr/sbin/vrngd', 'usr/lib/vrngd/dist/cli/main.js', 'usr/lib/vrngd/build/Release/vrngd.node', 'etc/rc.d/init.d/vrngd', 'usr/lib/systemd/system/vrngd.service']) {
+      for (const f of ['usr/sbin/vrngd', 'usr/lib/vrngd/vrngd.js', 'usr/lib/vrngd/build/Release/vrngd.node', 'etc/rc.d/init.d/vrngd', 'usr/lib/systemd/system/vrngd.service']) {
         expect(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(root, f))), f).toBe(true);
       }
     } finally {

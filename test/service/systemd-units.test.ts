@@ -167,16 +167,16 @@ function allowedSyscalls(text: string): Set<string> {
   return allowed;
 }
 
-// What the daemon does, with the installed application: load the addon, ioctl and
+// What the daemon does, with the compiled modules (dist/): load the addon, ioctl and
 // poll /dev/random on the thread pool, read through a `dd` child (the hwrng reader's
 // design), log through winston, notify (to a missing socket: error path).
 const WORKLOAD = `
 const app = process.argv[2];
 const fs = require('fs');
 const { execFileSync } = require('child_process');
-const b = require(app + '/dist/native/binding.js').loadBinding();
-const { createNotifier } = require(app + '/dist/daemon/sd-notify.js');
-const { createLogger } = require(app + '/dist/log/logger.js');
+const b = require(app + '/native/binding.js').loadBinding();
+const { createNotifier } = require(app + '/daemon/sd-notify.js');
+const { createLogger } = require(app + '/log/logger.js');
 const fd = fs.openSync('/dev/random', 'r');
 const bits = b.getEntropyCount(fd);
 const bytes = execFileSync('dd', ['if=/dev/urandom', 'bs=64', 'count=1', 'status=none']);
@@ -213,7 +213,7 @@ describe.skipIf(noAnalyze !== null)('the seccomp filter against what node, the a
     const allowed = allowedSyscalls(fs.readFileSync(unit, 'utf8'));
     expect(allowed.has('execve')).toBe(true);
     const out = path.join(root, 'strace.out');
-    const app = path.join(root, 'usr/lib/vrngd');
+    const app = path.join(ROOT, 'dist');
     const r = run('strace', ['-f', '-qq', '-o', out, process.execPath, '--jitless', '--no-expose-wasm', script, app]);
     expect(r.stdout).toMatch(/workload ok 64 true true/);
     const called = new Set<string>();
@@ -275,7 +275,7 @@ describe('MemoryDenyWriteExecute with jitless node', () => {
   });
 
   it.skipIf(noMdwe !== null)('the addon, poll thread and dd reader work under W^X', () => {
-    const app = path.join(root, 'usr/lib/vrngd');
+    const app = path.join(ROOT, 'dist');
     const r = run(python as string, ['-c', MDWE, process.execPath, '--jitless', '--no-expose-wasm', path.join(root, 'workload.js'), app]);
     expect(r.stdout).toMatch(/workload ok 64 true true/);
     expect(r.status).toBe(0);
@@ -328,11 +328,21 @@ describe.skipIf(noAnalyze !== null)('each unit\'s seccomp filter and W^X, applie
   it.skipIf(noSandbox !== null).each(unitFiles().map((f) => [path.basename(f), f]))('%s: node, the addon and dd work inside it', (_name, unit) => {
     const text = fs.readFileSync(unit, 'utf8');
     const allowed = [...allowedSyscalls(text)].join(',');
-    const app = path.join(root, 'usr/lib/vrngd');
+    const app = path.join(ROOT, 'dist');
     const flags = nodeFlagsOf(text).split(/\s+/).filter(Boolean);
     const r = run(py as string, ['-c', SANDBOX, allowed, process.execPath, ...flags, path.join(root, 'workload.js'), app]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/workload ok 64 true true/);
+    expect(r.status).toBe(0);
+  });
+
+  it.skipIf(noSandbox !== null).each(unitFiles().map((f) => [path.basename(f), f]))('%s: the installed launcher runs `vrngd status` inside it', (_name, unit) => {
+    const text = fs.readFileSync(unit, 'utf8');
+    const allowed = [...allowedSyscalls(text)].join(',');
+    const env = { ...process.env, VRNGD_NODE: process.execPath, VRNGD_NODE_FLAGS: nodeFlagsOf(text) };
+    const r = run(py as string, ['-c', SANDBOX, allowed, path.join(root, 'usr/sbin/vrngd'), 'status', '--json', '--state-file', path.join(root, 'absent.json')], { env });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toHaveProperty('kernel');
     expect(r.status).toBe(0);
   });
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the real-guest tests (npm run test:e2e) and the
 # cloud-config schema test use: QEMU for x86_64 (TCG, no KVM needed), the real
-# dracut, busybox-static (the initramfs shell for the control boot), cpio, kmod
-# (depmod -b), and cloud-init (`cloud-init schema`). Root, Debian/Ubuntu.
+# dracut (dash from the host is the initramfs shell), cpio, kmod
+# (depmod -b), cloud-init (`cloud-init schema`) and strace (the preload test).
+# Root, Debian/Ubuntu.
 # Idempotent; apt-get update only when something is missing.
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for pkg in qemu-system-x86 dracut-core busybox-static cpio kmod zstd cloud-init; do
+for pkg in qemu-system-x86 dracut-core cpio kmod zstd cloud-init strace; do
   have "$pkg" || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

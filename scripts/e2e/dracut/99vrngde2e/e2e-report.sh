@@ -10,6 +10,9 @@ while [ "$i" -lt "$wait" ] && ! dmesg | grep -q 'crng init done'; do
     sleep 1
     i=$((i + 1))
 done
+# a timestamped mark in the kernel log: how long this boot was watched
+echo "<5>e2e: watched ${i}s for crng init" > /dev/kmsg
+[ -x /usr/lib/vrngd/node/bin/node ] && echo "E2E-NODE $(/usr/lib/vrngd/node/bin/node --version)"
 echo "E2E-REPORT entropy_avail=$(cat /proc/sys/kernel/random/entropy_avail) waited=${i}s"
 echo "E2E-DMESG-BEGIN"
 dmesg

@@ -4,11 +4,11 @@
 // filter must allow every system call the real node + addon + dd reader makes
 // (traced with strace), and node must run jitless under MemoryDenyWriteExecute
 // (the kernel's PR_SET_MDWE, the same W^X rule).
-import { execFileSync } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, skipReason, which } from '../helpers/env';
+import { isRoot, ROOT, skipReason, which } from '../helpers/env';
 import { installIntoTempRoot, parseExposure, run, tempDir, unitFiles, unitValues } from './install-root';
 
 const MAX_EXPOSURE = 2.0;
@@ -177,13 +177,15 @@ const { execFileSync } = require('child_process');
 const b = require(app + '/native/binding.js').loadBinding();
 const { createNotifier } = require(app + '/daemon/sd-notify.js');
 const { createLogger } = require(app + '/log/logger.js');
-const fd = fs.openSync('/dev/random', 'r');
+const fd = fs.openSync('/dev/random', 'r+');
 const bits = b.getEntropyCount(fd);
 const bytes = execFileSync('dd', ['if=/dev/urandom', 'bs=64', 'count=1', 'status=none']);
+let cap = 'ok';
+try { b.addEntropy(fd, bytes, 0); } catch (e) { cap = e.code || String(e.message); } // mixed, 0 bits credited
 const log = createLogger({ level: 'info', stream: process.stdout });
 createNotifier({ NOTIFY_SOCKET: '/nonexistent/notify' }, undefined, () => {}).ready('x');
 b.pollFd(fd, b.constants.POLLIN, 10).then((revents) => {
-  log.info('workload ok ' + bytes.length + ' ' + (bits >= 0) + ' ' + (revents >= 0));
+  log.info('workload ok ' + bytes.length + ' ' + (bits >= 0) + ' ' + (revents >= 0) + ' cap=' + cap);
   return log.close();
 });
 `;
@@ -302,6 +304,30 @@ f.load()
 os.execv(sys.argv[2], sys.argv[2:])
 `;
 
+/** setpriv(1) arguments for a unit's CapabilityBoundingSet=, AmbientCapabilities= and SecureBits=. */
+function privilegeArgs(text: string): string[] {
+  const caps = (key: string): string[] =>
+    unitValues(text, key)
+      .join(' ')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((c) => c.replace(/^CAP_/, '').toLowerCase());
+  const args: string[] = [];
+  const bounding = caps('CapabilityBoundingSet');
+  if (bounding.length) args.push(`--bounding-set=-all,${bounding.map((c) => `+${c}`).join(',')}`);
+  const ambient = caps('AmbientCapabilities');
+  if (ambient.length) args.push(`--inh-caps=${ambient.map((c) => `+${c}`).join(',')}`, `--ambient-caps=${ambient.map((c) => `+${c}`).join(',')}`);
+  const bits = unitValues(text, 'SecureBits').join(' ').split(/\s+/).filter(Boolean);
+  if (bits.length) args.push(`--securebits=${bits.map((b) => `+${b.replace(/-/g, '_')}`).join(',')}`);
+  return args;
+}
+
+/** The command line that runs argv under a unit's privileges, syscall filter and W^X. */
+function sandboxed(py: string, text: string, argv: string[]): string[] {
+  const allowed = [...allowedSyscalls(text)].join(',');
+  return ['setpriv', ...privilegeArgs(text), '--', py, '-c', SANDBOX, allowed, ...argv];
+}
+
 function seccompPython(): string | null {
   for (const candidate of ['/usr/bin/python3', python]) {
     if (candidate && run(candidate, ['-c', 'import seccomp']).status === 0) return candidate;
@@ -313,6 +339,8 @@ describe.skipIf(noAnalyze !== null)('each unit\'s seccomp filter and W^X, applie
   const py = seccompPython();
   const mdweWorks = py !== null && run(py, ['-c', MDWE, '/bin/true']).status === 0;
   const noSandbox = skipReason([
+    [isRoot, 'the unit sandbox test needs root (CAP_SYS_ADMIN, setpriv)'],
+    [which('setpriv') !== null, 'setpriv not installed (util-linux)'],
     [py !== null, 'python3-seccomp not installed (scripts/service-deps.sh installs it)'],
     [mdweWorks, 'kernel has no PR_SET_MDWE (Linux < 6.3)'],
   ]);
@@ -327,20 +355,21 @@ describe.skipIf(noAnalyze !== null)('each unit\'s seccomp filter and W^X, applie
 
   it.skipIf(noSandbox !== null).each(unitFiles().map((f) => [path.basename(f), f]))('%s: node, the addon and dd work inside it', (_name, unit) => {
     const text = fs.readFileSync(unit, 'utf8');
-    const allowed = [...allowedSyscalls(text)].join(',');
     const app = path.join(ROOT, 'dist');
     const flags = nodeFlagsOf(text).split(/\s+/).filter(Boolean);
-    const r = run(py as string, ['-c', SANDBOX, allowed, process.execPath, ...flags, path.join(root, 'workload.js'), app]);
+    const [cmd, ...args] = sandboxed(py as string, text, [process.execPath, ...flags, path.join(root, 'workload.js'), app]);
+    const r = run(cmd as string, args);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/workload ok 64 true true/);
+    // cap=ok: RNDADDENTROPY worked, so CAP_SYS_ADMIN survived the unit's capability settings
+    expect(r.stdout).toMatch(/workload ok 64 true true cap=ok/);
     expect(r.status).toBe(0);
   });
 
   it.skipIf(noSandbox !== null).each(unitFiles().map((f) => [path.basename(f), f]))('%s: the installed launcher runs `vrngd status` inside it', (_name, unit) => {
     const text = fs.readFileSync(unit, 'utf8');
-    const allowed = [...allowedSyscalls(text)].join(',');
     const env = { ...process.env, VRNGD_NODE: process.execPath, VRNGD_NODE_FLAGS: nodeFlagsOf(text) };
-    const r = run(py as string, ['-c', SANDBOX, allowed, path.join(root, 'usr/sbin/vrngd'), 'status', '--json', '--state-file', path.join(root, 'absent.json')], { env });
+    const [cmd, ...args] = sandboxed(py as string, text, [path.join(root, 'usr/sbin/vrngd'), 'status', '--json']);
+    const r = run(cmd as string, args, { env });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toHaveProperty('kernel');
     expect(r.status).toBe(0);
@@ -351,5 +380,95 @@ describe.skipIf(noAnalyze !== null)('each unit\'s seccomp filter and W^X, applie
     const probe = 'try { process.setuid(0); console.log("setuid allowed"); } catch (e) { console.log(e.code); }';
     const r = run(py as string, ['-c', SANDBOX, allowed, process.execPath, '--jitless', '--no-expose-wasm', '-e', probe]);
     expect(r.stdout.trim()).toBe('EPERM');
+  });
+});
+
+// vrngd.service's daemon inside the unit's seccomp filter and W^X, as systemd would
+// start it (Type=notify): READY=1 reaches a real NOTIFY_SOCKET, SIGTERM brings
+// STOPPING=1 and exit 0. A FIFO nobody writes is the only source.
+const RECEIVER = `
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print('bound', flush=True)
+while True:
+    print(json.dumps(s.recv(4096).decode()), flush=True)
+`;
+
+function runHelpListsRun(): boolean {
+  const r = run(process.execPath, [path.join(ROOT, 'dist', 'cli', 'main.js'), 'run', '--help']);
+  return r.status === 0 && /--foreground/.test(r.stdout);
+}
+
+describe.skipIf(noAnalyze !== null)('vrngd.service: the daemon starts, notifies and stops inside the sandbox', () => {
+  const py = seccompPython();
+  const mdweWorks = py !== null && run(py, ['-c', MDWE, '/bin/true']).status === 0;
+  const noSandbox = skipReason([
+    [isRoot, 'the unit sandbox test needs root (CAP_SYS_ADMIN, setpriv)'],
+    [which('setpriv') !== null, 'setpriv not installed (util-linux)'],
+    [py !== null, 'python3-seccomp not installed (scripts/service-deps.sh installs it)'],
+    [mdweWorks, 'kernel has no PR_SET_MDWE (Linux < 6.3)'],
+    [runHelpListsRun(), 'vrngd run not built yet (daemon issue)'],
+  ]);
+  let root = '';
+  const children: ChildProcess[] = [];
+  beforeAll(() => {
+    if (noSandbox === null) root = installIntoTempRoot();
+  });
+  afterAll(() => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it.skipIf(noSandbox !== null)('READY=1, STATUS=, then STOPPING=1 and exit 0 on SIGTERM', async () => {
+    const text = fs.readFileSync(path.join(ROOT, 'systemd', 'vrngd.service'), 'utf8');
+    const sock = path.join(root, 'notify');
+    const fifo = path.join(root, 'source.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const receiver = spawn(py as string, ['-c', RECEIVER, sock]);
+    children.push(receiver);
+    const messages: string[] = [];
+    let out = '';
+    const waiters: Array<() => void> = [];
+    receiver.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const lines = out.split('\n');
+      out = lines.pop() ?? '';
+      for (const l of lines) if (l !== 'bound') messages.push(JSON.parse(l) as string);
+      if (lines.includes('bound') || lines.length) for (const w of waiters.splice(0)) w();
+    });
+    const until = (cond: () => boolean, what: string, timeoutMs = 15000): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(messages)}`)), timeoutMs);
+        const check = (): void => {
+          if (cond()) {
+            clearTimeout(timer);
+            resolve();
+          } else waiters.push(check);
+        };
+        check();
+      });
+    await until(() => fs.existsSync(sock), 'the receiver to bind');
+
+    const env = { ...process.env, VRNGD_NODE: process.execPath, VRNGD_NODE_FLAGS: nodeFlagsOf(text), NOTIFY_SOCKET: sock, WATCHDOG_USEC: '2000000' };
+    const args = ['run', '--foreground', '-r', fifo, '-x', 'rdrand', '--state-file', path.join(root, 'state.json'), '--stats', 'off', '--reseed', 'off'];
+    const [cmd, ...rest] = sandboxed(py as string, text, [path.join(root, 'usr/sbin/vrngd'), ...args]);
+    const daemon = spawn(cmd as string, rest, { env });
+    children.push(daemon);
+    let stderr = '';
+    daemon.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)));
+
+    await until(() => messages.some((m) => m.startsWith('READY=1\n')), 'READY=1');
+    const ready = messages.find((m) => m.startsWith('READY=1\n')) as string;
+    expect(ready).toMatch(/\nSTATUS=.+/);
+    expect(ready).toContain(`\nMAINPID=${daemon.pid}`);
+    await until(() => messages.includes('WATCHDOG=1'), 'a watchdog ping (WATCHDOG_USEC=2 s)');
+
+    daemon.kill('SIGTERM');
+    const code = await exited;
+    await until(() => messages.includes('STOPPING=1'), 'STOPPING=1', 5000);
+    expect(stderr).not.toMatch(/Error|EPERM|Fatal/);
+    expect(code).toBe(0);
   });
 });

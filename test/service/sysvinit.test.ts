@@ -154,10 +154,14 @@ describe('the init script life cycle against the real daemon', () => {
     expect(pidOf()).toBe(pid);
     expect(pidAlive(pid)).toBe(true);
 
-    // reload: SIGHUP is handled (reopen), the process stays
+    // reload: SIGHUP is handled (the daemon logs its reopen), the process stays
+    const log = path.join(root, 'vrngd.log');
+    const reopened = (): boolean => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('reopening sources (SIGHUP)');
+    expect(reopened()).toBe(false);
     const reload = init('reload');
     expect(reload.status).toBe(0);
-    expect(waitFor(() => !pidAlive(pid), 500)).toBe(false);
+    expect(waitFor(reopened, 10000)).toBe(true);
+    expect(pidAlive(pid)).toBe(true);
     expect(init('status').status).toBe(0);
 
     const stop = init('stop');

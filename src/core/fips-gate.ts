@@ -3,10 +3,11 @@
 import { BlockGate, FipsTestName } from './gate';
 import { FipsTester, fipsFailureNames } from './fips';
 
-export function createFipsGate(opts: { rejectRepeats?: boolean } = {}): BlockGate {
+export function createFipsGate(opts: { rejectRepeats?: boolean; baselineBlock?: boolean } = {}): BlockGate {
   return new BlockGate({
     createTester: (bootstrap) => new FipsTester(bootstrap),
     failureNames: (mask) => fipsFailureNames(mask) as FipsTestName[],
     rejectRepeats: opts.rejectRepeats,
+    baselineBlock: opts.baselineBlock,
   });
 }

@@ -17,6 +17,11 @@
 // block (any 16-byte sequence seen twice in the last 5,000 bytes). FIPS alone
 // passes a replayed random block, or a source stuck in a loop of good-looking
 // data; random data repeats 16 bytes by chance with probability about 1e-29.
+// Because a repetition can only be seen against history, with baselineBlock the
+// first block a gate ever sees is a baseline: tested, remembered, never passed
+// (verdict.baseline). The daemon uses it (a replaying source credits 0 bits).
+// The memory survives reset(), so a device that replays the same data after
+// every reopen is caught too. Cost: one block (2,500 bytes) per gate.
 
 export const BLOCK_BYTES = 2500;
 export const BOOTSTRAP_BYTES = 4;
@@ -37,6 +42,8 @@ export interface BlockGateOptions {
   failureNames: (mask: number) => FipsTestName[];
   /** Also reject repeated data (default true). */
   rejectRepeats?: boolean;
+  /** Never pass the first block: it is the repetition baseline (default false). */
+  baselineBlock?: boolean;
 }
 
 export interface GateVerdict {
@@ -47,6 +54,8 @@ export interface GateVerdict {
   failures: FipsTestName[];
   /** True when the block repeated earlier data. */
   repeated: boolean;
+  /** The gate's first block: the repetition baseline, never passed, not counted as failed. */
+  baseline: boolean;
 }
 
 export interface GateCounts {
@@ -54,13 +63,15 @@ export interface GateCounts {
   blocksFailed: number;
   /** Failed blocks that repeated earlier data (counted in blocksFailed too). */
   blocksRepeated: number;
+  /** Baseline blocks (see above): neither passed nor failed. */
+  blocksBaseline: number;
   fipsFailures: Record<FipsTestName, number>;
 }
 
 export const emptyFipsFailures = (): Record<FipsTestName, number> => ({ monobit: 0, poker: 0, runs: 0, longRun: 0, continuousRun: 0 });
 
 export class BlockGate {
-  readonly counts: GateCounts = { blocksPassed: 0, blocksFailed: 0, blocksRepeated: 0, fipsFailures: emptyFipsFailures() };
+  readonly counts: GateCounts = { blocksPassed: 0, blocksFailed: 0, blocksRepeated: 0, blocksBaseline: 0, fipsFailures: emptyFipsFailures() };
   private tester: BlockTester | null = null;
   private bootstrap: number[] = [];
   private pending = new Uint8Array(BLOCK_BYTES);
@@ -74,12 +85,11 @@ export class BlockGate {
     return (this.tester ? 0 : BOOTSTRAP_BYTES - this.bootstrap.length) + BLOCK_BYTES - this.pendingBytes;
   }
 
-  /** Starts a new stream (after a reopen): new bootstrap word, partial block dropped. */
+  /** Starts a new stream (after a reopen): new bootstrap word, partial block dropped; repetition memory kept. */
   reset(): void {
     this.tester = null;
     this.bootstrap = [];
     this.pendingBytes = 0;
-    this.previousWindows = null;
   }
 
   /** Feeds bytes; returns a verdict for every block completed by them. */
@@ -108,8 +118,14 @@ export class BlockGate {
 
   private judge(block: Uint8Array): GateVerdict {
     const mask = (this.tester as BlockTester).testBlock(block);
-    const repeated = this.opts.rejectRepeats === false ? false : this.checkRepeats(block);
+    const checkRepeats = this.opts.rejectRepeats !== false;
+    const baseline = checkRepeats && this.opts.baselineBlock === true && this.previousWindows === null;
+    const repeated = checkRepeats ? this.checkRepeats(block) : false;
     const failures = mask ? this.opts.failureNames(mask) : [];
+    if (baseline && mask === 0 && !repeated) {
+      this.counts.blocksBaseline++;
+      return { block, passed: false, failures, repeated, baseline: true };
+    }
     const passed = mask === 0 && !repeated;
     if (passed) this.counts.blocksPassed++;
     else {
@@ -117,7 +133,7 @@ export class BlockGate {
       if (repeated) this.counts.blocksRepeated++;
       for (const name of failures) this.counts.fipsFailures[name]++;
     }
-    return { block, passed, failures, repeated };
+    return { block, passed, failures, repeated, baseline: false };
   }
 
   /** True when any 16-byte sequence of the block occurs twice in it or in the previous block. */

@@ -27,6 +27,7 @@ export interface Transition {
 export class SourceHealth {
   private current: SourceState;
   private consecutiveFailures = 0;
+  private everOpened = false;
   private readonly backoff: Backoff;
   /** Events that repeated a state without changing it (not logged). */
   repeats = 0;
@@ -40,8 +41,15 @@ export class SourceHealth {
     return this.current;
   }
 
-  /** The source opened (again). */
+  /**
+   * The source opened. The first open makes it ok; after that, a reopen changes
+   * nothing by itself: a source that stalled, failed or lost its device is ok
+   * again only once a block passes (else a device that opens but never delivers
+   * would flap ok ↔ stalled in the log).
+   */
   opened(): Transition | null {
+    if (this.everOpened) return null;
+    this.everOpened = true;
     return this.move('ok');
   }
 
@@ -52,6 +60,8 @@ export class SourceHealth {
   }
 
   blockFailed(): Transition | null {
+    // a disabled source on its retry: one more failed block keeps it disabled, longer
+    if (this.current === 'disabled') return this.move('disabled', this.backoff.nextDelayMs());
     this.consecutiveFailures++;
     if (this.consecutiveFailures >= this.opts.disableAfterFailures) {
       this.consecutiveFailures = 0;

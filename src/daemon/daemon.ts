@@ -115,7 +115,8 @@ export class Daemon {
     }
     const standbyNote = [...this.standbyNotes.entries()].map(([r, n]) => `${r.source.name}: ${n}`)[0] ?? null;
     this.plan = planFeeding({ kernel, activeSources: active.length, standbyNote, test: config.test, fillWatermarkBits: config.fillWatermarkBits, reseed: config.reseed });
-    for (const [r, note] of this.standbyNotes) logger.notice(`${r.source.name} (${r.source.path}): standby: ${note}`);
+    // said once: in the idle summary, or (when other sources feed) on its own line
+    if (this.plan.mode !== 'idle') for (const [r, note] of this.standbyNotes) logger.notice(`${r.source.name} (${r.source.path}): standby: ${note}`);
     for (const r of active) r.prefetch = this.plan.mode === 'fill' || this.plan.mode === 'seed' || this.plan.mode === 'test';
     logger.notice(this.plan.summary);
     if (this.deps.notifier.watchdogIntervalMs) {
@@ -189,7 +190,7 @@ export class Daemon {
     else if (to === 'failing') this.deps.logger.warning(line);
     else this.deps.logger.error(line);
     const active = this.deps.runners.filter((x) => !x.standby);
-    const anyOk = active.some((x) => x.state === 'ok');
+    const anyOk = active.some((x) => x.state === 'ok' || x.state === 'failing');
     if (active.length > 0 && !anyOk && !this.allLostSaid && !this.stopped) {
       this.allLostSaid = true;
       this.deps.logger.error('every entropy source is unavailable; retrying with backoff (nothing is credited meanwhile)');

@@ -175,6 +175,10 @@ export class SourceRunner {
     }
     this.bytesRead += data.length;
     for (const v of this.gate.push(data)) {
+      if (v.baseline) {
+        this.opts.debug(`${this.source.name}: first block kept as the repetition baseline, not credited`);
+        continue;
+      }
       if (v.passed) {
         this.buffered = v.block;
         this.change(this.health.blockPassed(), 'block passed');

@@ -174,7 +174,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     const sources: SourceSetup[] = config.sources.map((name) => {
       const source = createSource({ kind: name, path: name === 'pipe' ? (config.pipePath as string) : config.rngDevice });
       const r = name === 'hwrng' ? rdevOf(config.rngDevice) : null;
-      return { source, gate: createFipsGate(), readsKernelHwrng: targetIsRandomDevice && r !== null && r === hwrngRdev };
+      return { source, gate: createFipsGate({ baselineBlock: true }), readsKernelHwrng: targetIsRandomDevice && r !== null && r === hwrngRdev };
     });
     const notifier = createNotifier(deps.io.env);
     const stateFile = config.stateFile;

@@ -59,7 +59,7 @@ export function planFeeding(input: { kernel: KernelView; activeSources: number; 
   if (kernel.regime === 'modern') {
     if (kernel.crngReady === false) return { ...base, mode: 'seed', summary: 'modern kernel, crng not ready: feeding as fast as the sources allow' };
     if (!input.reseed) return { ...base, mode: 'idle', summary: 'modern kernel, crng ready, reseed schedule off: idle' };
-    return { ...base, mode: 'reseed', reseed: input.reseed, summary: `modern kernel, crng ready: mixing fresh bytes and reseeding on schedule ${describeSchedule(input.reseed)}` };
+    return { ...base, mode: 'reseed', reseed: input.reseed, summary: `modern kernel, crng ready: mixing fresh bytes and reseeding now and on schedule ${describeSchedule(input.reseed)}` };
   }
   return {
     ...base,

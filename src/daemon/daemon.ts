@@ -72,6 +72,7 @@ export class Daemon {
   private lastStatsLine = '';
   private loopDone: Promise<number> | null = null;
   private rr = 0;
+  private reseedsDone = 0;
   private readonly standbyNotes = new Map<SourceRunner, string>();
 
   constructor(private readonly deps: DaemonDeps) {
@@ -346,6 +347,7 @@ export class Daemon {
     if (device.crngReady() === true) {
       this.deps.logger.notice('crng is ready');
       this.reseedCrng();
+      this.reseedsDone = 1; // the reseed mode's first mix was this one
       this.replan({ ...this.deps.kernel, crngReady: true });
     }
   }
@@ -408,8 +410,12 @@ export class Daemon {
     const schedule = this.plan.reseed;
     if (!schedule) return this.untilStopped();
     this.reseedScheduler ??= new Scheduler(schedule);
-    const fired = await this.reseedScheduler.next();
-    if (!fired || this.stopped) return;
+    // the first reseed happens at start (fresh bytes once, as rngd does), then on schedule
+    if (this.reseedsDone > 0) {
+      const fired = await this.reseedScheduler.next();
+      if (!fired || this.stopped) return;
+    }
+    this.reseedsDone++;
     this.leftover = null; // only fresh bytes at a reseed
     const block = await this.takeBlock();
     this.inject(block, null);

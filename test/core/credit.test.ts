@@ -28,15 +28,17 @@ describe('SourceHealth', () => {
     expect(h.blockFailed()).toMatchObject({ from: 'ok', to: 'failing' });
     expect(h.blockFailed()).toBeNull();
     expect(h.blockFailed()).toEqual({ from: 'failing', to: 'disabled', retryAfterMs: 1000 });
-    h.opened();
-    for (let i = 0; i < 2; i++) h.blockFailed();
-    expect(h.blockFailed()?.retryAfterMs).toBe(2000);
-    h.opened();
-    expect(h.lost()?.retryAfterMs).toBe(4000);
-    expect(h.lost()?.retryAfterMs).toBe(4000);
-    h.opened();
-    h.blockPassed();
+    // a reopen alone changes nothing; a failed block on the retry keeps it disabled, longer
+    expect(h.opened()).toBeNull();
+    expect(h.blockFailed()).toEqual({ from: 'disabled', to: 'disabled', retryAfterMs: 2000 });
+    expect(h.blockFailed()?.retryAfterMs).toBe(4000);
+    expect(h.blockPassed()).toEqual({ from: 'disabled', to: 'ok', retryAfterMs: undefined });
+    expect(h.lost()).toEqual({ from: 'ok', to: 'absent', retryAfterMs: 1000 });
+    expect(h.lost()?.retryAfterMs).toBe(2000);
+    expect(h.blockPassed()?.to).toBe('ok');
     expect(h.stalled()?.retryAfterMs).toBe(1000);
+    expect(h.repeats).toBeGreaterThan(0);
+    expect(h.ended()).toEqual({ from: 'stalled', to: 'disabled', retryAfterMs: undefined });
   });
   it('Backoff doubles up to the cap', () => {
     const b = new Backoff({ initialMs: 10, maxMs: 50 });

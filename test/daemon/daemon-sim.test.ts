@@ -80,6 +80,7 @@ describe('modern kernels (5.19+ semantics)', () => {
     const reads = src.reads;
     const mixed = h.sim.mixedBytes;
     await vi.advanceTimersByTimeAsync(5 * 60 * 1000 + 1000);
+    // one reseed when ready, the next at the next */5 minute
     expect(h.sim.reseeds).toBe(2);
     expect(h.sim.mixedBytes).toBe(mixed + 2500);
     // between reseeds nothing is read: one block per scheduled reseed
@@ -108,6 +109,10 @@ describe('modern kernels (5.19+ semantics)', () => {
     const h = harness({ era: 'modern', sources: [src], entropyBits: 256, kernelFeeder: true, raw: { compete: true } });
     await h.daemon.start();
     expect(h.daemon.mode).toBe('reseed');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(h.sim.reseeds).toBe(1); // fresh bytes once at start
+    expect(h.sim.mixedBytes).toBe(2500);
+    expect(vi.getTimerCount()).toBe(2); // the next */5 reseed and the hourly stats line, nothing else
     await h.daemon.stop();
   });
 

@@ -5,6 +5,7 @@
 // (traced with strace), and node must run jitless under MemoryDenyWriteExecute
 // (the kernel's PR_SET_MDWE, the same W^X rule).
 import { ChildProcess, execFileSync, spawn } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -384,8 +385,9 @@ describe.skipIf(noAnalyze !== null)('each unit\'s seccomp filter and W^X, applie
 });
 
 // vrngd.service's daemon inside the unit's seccomp filter and W^X, as systemd would
-// start it (Type=notify): READY=1 reaches a real NOTIFY_SOCKET, SIGTERM brings
-// STOPPING=1 and exit 0. A FIFO nobody writes is the only source.
+// start it (Type=notify): READY=1 reaches a real NOTIFY_SOCKET, bytes written to its
+// FIFO source are credited with RNDADDENTROPY from inside, SIGTERM brings
+// STOPPING=1 and exit 0. The FIFO is the only source.
 const RECEIVER = `
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -420,7 +422,7 @@ describe.skipIf(noAnalyze !== null)('vrngd.service: the daemon starts, notifies 
     if (root) fs.rmSync(root, { recursive: true, force: true });
   });
 
-  it.skipIf(noSandbox !== null)('READY=1, STATUS=, then STOPPING=1 and exit 0 on SIGTERM', async () => {
+  it.skipIf(noSandbox !== null)('READY=1, watchdog pings, FIFO bytes credited, then STOPPING=1 and exit 0 on SIGTERM', async () => {
     const text = fs.readFileSync(path.join(ROOT, 'systemd', 'vrngd.service'), 'utf8');
     const sock = path.join(root, 'notify');
     const fifo = path.join(root, 'source.fifo');
@@ -451,7 +453,8 @@ describe.skipIf(noAnalyze !== null)('vrngd.service: the daemon starts, notifies 
     await until(() => fs.existsSync(sock), 'the receiver to bind');
 
     const env = { ...process.env, VRNGD_NODE: process.execPath, VRNGD_NODE_FLAGS: nodeFlagsOf(text), NOTIFY_SOCKET: sock, WATCHDOG_USEC: '2000000' };
-    const args = ['run', '--foreground', '-r', fifo, '-x', 'rdrand', '--state-file', path.join(root, 'state.json'), '--stats', 'off', '--reseed', 'off'];
+    // -R 1: on this modern kernel (crng ready) vrngd mixes and credits once a second
+    const args = ['run', '--foreground', '-r', fifo, '-x', 'rdrand', '--state-file', path.join(root, 'state.json'), '--stats', 'off', '-R', '1'];
     const [cmd, ...rest] = sandboxed(py as string, text, [path.join(root, 'usr/sbin/vrngd'), ...args]);
     const daemon = spawn(cmd as string, rest, { env });
     children.push(daemon);
@@ -464,6 +467,36 @@ describe.skipIf(noAnalyze !== null)('vrngd.service: the daemon starts, notifies 
     expect(ready).toMatch(/\nSTATUS=.+/);
     expect(ready).toContain(`\nMAINPID=${daemon.pid}`);
     await until(() => messages.includes('WATCHDOG=1'), 'a watchdog ping (WATCHDOG_USEC=2 s)');
+
+    // real bytes through the FIFO: read by the daemon's reader, FIPS-checked and credited
+    // with RNDADDENTROPY from inside the sandbox (CAP_SYS_ADMIN kept, ioctl allowed)
+    const writer = fs.createWriteStream(fifo);
+    writer.write(crypto.randomBytes(10 * 2500));
+    const stateFile = path.join(root, 'state.json');
+    const creditedBits = (): number => {
+      try {
+        return (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { bitsCredited?: number }).bitsCredited ?? 0;
+      } catch {
+        return 0;
+      }
+    };
+    // the daemon renames a fresh state.json into place after activity: wake on that
+    await new Promise<void>((resolve, reject) => {
+      const watcher = fs.watch(root, () => {
+        if (creditedBits() > 0) done();
+      });
+      const timer = setTimeout(() => {
+        watcher.close();
+        reject(new Error(`no bits credited in ${stateFile} within 15 s: ${stderr}`));
+      }, 15000);
+      const done = (): void => {
+        clearTimeout(timer);
+        watcher.close();
+        resolve();
+      };
+      if (creditedBits() > 0) done();
+    });
+    writer.destroy();
 
     daemon.kill('SIGTERM');
     const code = await exited;

@@ -2,7 +2,8 @@
 # Writes an uncompressed newc cpio that replaces the initramfs's node binary
 # (/usr/lib/vrngd/node/bin/node, as 90vrngd installs it) with another one. The
 # kernel unpacks concatenated initramfs archives in order, later files replacing
-# earlier ones, so `cat vrngd.img OVERLAY > both.img` boots the same image on
+# earlier ones, so vrngd.img, zero-padded to a multiple of 4 bytes, followed by
+# OVERLAY boots the same image on
 # another Node line (the e2e test uses it for the Node 16 floor).
 # Usage: node-overlay.sh NODE_BINARY OUT.cpio
 set -euo pipefail

@@ -110,6 +110,15 @@ describe('install.sh --dry-run and --disable-rngd', () => {
     expect(fs.readdirSync(root)).toEqual([]);
   });
 
+  it('--enable --dry-run names the enable and start for this host and installs nothing', () => {
+    const before = fs.existsSync('/usr/sbin/vrngd');
+    const r = run('bash', [INSTALL_SH, '--dry-run', '--enable']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\+ (systemctl enable --now vrngd\.service|chkconfig vrngd on|update-rc\.d vrngd defaults)$/m);
+    expect(r.stdout).toMatch(/^\+ (systemctl enable --now vrngd\.service|service vrngd start|invoke-rc\.d vrngd start)$/m);
+    expect(fs.existsSync('/usr/sbin/vrngd')).toBe(before);
+  });
+
   it('refuses --disable-rngd on a staging root (it would act on this host)', () => {
     const root = tempDir('vrngd-dry-');
     roots.push(root);

@@ -277,6 +277,19 @@ describe('MemoryDenyWriteExecute with jitless node', () => {
     expect(r.status).toBe(0);
   });
 
+  const node16 = path.join(ROOT, '.cache', 'node16', 'package', 'bin', 'node');
+  it.skipIf(noMdwe !== null || skipReason([[fs.existsSync(node16), 'Node 16 not fetched (scripts/setup-node16.sh)']]) !== null)(
+    'the installed vrngd runs on Node 16.20 with the unit flags under W^X',
+    () => {
+      const flags = nodeFlagsOf(fs.readFileSync(path.join(ROOT, 'systemd', 'vrngd.service'), 'utf8'));
+      const env = { ...process.env, VRNGD_NODE_FLAGS: flags, VRNGD_NODE: node16 };
+      const r = run(python as string, ['-c', MDWE, path.join(root, 'usr/sbin/vrngd'), 'status', '--json'], { env });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toHaveProperty('kernel');
+      expect(r.status).toBe(0);
+    },
+  );
+
   it.skipIf(noMdwe !== null)('the addon, poll thread and dd reader work under W^X', () => {
     const app = path.join(ROOT, 'dist');
     const r = run(python as string, ['-c', MDWE, process.execPath, '--jitless', '--no-expose-wasm', path.join(root, 'workload.js'), app]);

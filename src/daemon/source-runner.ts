@@ -183,7 +183,7 @@ export class SourceRunner {
         this.buffered = v.block;
         this.change(this.health.blockPassed(), 'block passed');
       } else {
-        const why = v.repeated ? 'repeats earlier data' : `failed FIPS 140-2 ${v.failures.join(', ')}`;
+        const why = [v.failures.length ? `failed FIPS 140-2 ${v.failures.join(', ')}` : '', v.repeated ? 'repeats earlier data' : ''].filter(Boolean).join(' and ');
         const t = this.health.blockFailed();
         this.opts.debug(`${this.source.name}: block discarded: ${why}`);
         if (t?.to === 'disabled') {

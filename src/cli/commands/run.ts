@@ -217,10 +217,15 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
       ['SIGUSR1', () => daemon.logStats()],
     ];
     for (const [sig, h] of handlers) process.on(sig, h);
+    // An idle daemon has no I/O and no timers, and Node exits when nothing holds the
+    // event loop (signal handlers do not). This timer holds it: one wakeup per
+    // 24.8 days (setTimeout's maximum), the only timer an idle daemon has.
+    const keepAlive = setInterval(() => undefined, 0x7fffffff);
     let code: number;
     try {
       code = await Promise.race([daemon.done(), stopped]);
     } finally {
+      clearInterval(keepAlive);
       for (const [sig, h] of handlers) process.removeListener(sig, h);
     }
     if (config.test) {

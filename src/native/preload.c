@@ -46,10 +46,13 @@
  *     keys; the seeder parses only its own argv and a few procfs numbers.
  *   - GRND_INSECURE is the kernel's own interface for exactly this case:
  *     "randomness that need not be cryptographically secure" at early boot.
- * The seeder's children (its source readers) inherit LD_PRELOAD; they are part
- * of the seeder and hold to the same rules. The daemon must never be started
- * with this library: it runs for the whole uptime and its process CSPRNG could
- * stay weakly seeded (OpenSSL reseeds, but there is no reason to risk it).
+ * The daemon must never be started with this library: it runs for the whole
+ * uptime and its process CSPRNG could stay weakly seeded (OpenSSL reseeds, but
+ * there is no reason to risk it). So the library also checks for itself: it is
+ * active only in a process whose command line has an argument that is exactly
+ * "seed" (`node vrngd.js seed ...`, `vrngd seed ...`). Anywhere else -- `vrngd
+ * run` started with a stray LD_PRELOAD, the seeder's `dd` reader children, any
+ * other program -- every interposed call goes straight to glibc unchanged.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -59,6 +62,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
@@ -84,6 +88,20 @@
 #define EXPORT __attribute__((visibility("default")))
 
 typedef long (*syscall_fn)(long, ...);
+
+/* Set once, before main(), by the constructor below; 0 means "pass everything through". */
+static int active;
+
+/* glibc calls ELF constructors with (argc, argv, envp). */
+__attribute__((constructor)) static void vrngd_preload_init(int argc, char **argv, char **envp)
+{
+	int i;
+
+	(void)envp;
+	for (i = 1; argv && i < argc; i++)
+		if (argv[i] && strcmp(argv[i], "seed") == 0)
+			active = 1;
+}
 
 /* glibc's syscall(), not ours: calling `syscall` here would recurse into the interposer. */
 static syscall_fn next_syscall(void)
@@ -135,7 +153,7 @@ static long nonblocking_getrandom(void *buf, size_t len, unsigned int flags)
 	long rc;
 	int saved;
 
-	if (flags & (VRNGD_GRND_NONBLOCK | VRNGD_GRND_INSECURE))
+	if (!active || (flags & (VRNGD_GRND_NONBLOCK | VRNGD_GRND_INSECURE)))
 		return raw_getrandom(buf, len, flags);
 	do
 		rc = raw_getrandom(buf, len, flags | VRNGD_GRND_NONBLOCK);
@@ -169,6 +187,7 @@ EXPORT int getentropy(void *buf, size_t len)
 		return -1;
 	}
 	while (done < len) {
+		/* inactive, this is glibc's getentropy(): a loop of blocking getrandom calls */
 		long rc = nonblocking_getrandom((char *)buf + done, len - done, 0);
 		if (rc < 0) {
 			if (errno == EINTR)
@@ -216,7 +235,7 @@ EXPORT int shmget(key_t key, size_t size, int shmflg)
 	}
 	id = next(key, size, shmflg);
 	/* OpenSSL's "has /dev/random been readable?" lookup: answer yes, for this process only. */
-	if (id == -1 && key == OPENSSL_SEEDED_SHM_KEY && !(shmflg & IPC_CREAT))
+	if (active && id == -1 && key == OPENSSL_SEEDED_SHM_KEY && !(shmflg & IPC_CREAT))
 		return 0x7fffffff;
 	return id;
 }

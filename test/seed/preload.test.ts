@@ -1,7 +1,8 @@
 // vrngd-preload.so (src/native/preload.c) on the real kernel: both Node lines
 // start with it and make no blocking getrandom call (strace), while without it
-// they do (the control); and the interposer's answers from a small C program
-// (getrandom, getentropy, syscall(SYS_getrandom), OpenSSL's shmget(114) lookup).
+// -- or with it in a process that is not `... seed` -- they do (the controls);
+// and the interposer's answers from a small C program (getrandom, getentropy,
+// syscall(SYS_getrandom), OpenSSL's shmget(114) lookup), active and inert.
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -14,8 +15,8 @@ const NODE16 = path.join(ROOT, '.cache', 'node16', 'package', 'bin', 'node');
 const noLib = skipReason([[fs.existsSync(PRELOAD), 'build/Release/vrngd-preload.so missing (npm run build:native)']]);
 
 /** getrandom calls as strace prints them: flags of each call. */
-function getrandomFlags(node: string, preload: boolean): string[] {
-  const r = spawnSync('strace', ['-f', '-e', 'trace=getrandom', node, '-e', 'require("crypto").randomBytes(8)'], {
+function getrandomFlags(node: string, preload: boolean, argv: string[] = ['seed']): string[] {
+  const r = spawnSync('strace', ['-f', '-e', 'trace=getrandom', node, '-e', 'require("crypto").randomBytes(8)', ...argv], {
     encoding: 'utf8',
     env: { ...process.env, LD_PRELOAD: preload ? PRELOAD : '' },
   });
@@ -34,6 +35,10 @@ describe.skipIf(noLib !== null || skipReason([[which('strace') !== null, 'strace
     expect(withLib.length).toBeGreaterThan(0);
     expect(withLib.every((f) => f.includes('GRND_NONBLOCK') || f.includes('GRND_INSECURE'))).toBe(true);
   });
+
+  it.each(lines)('%s: inert in a process that is not the seeder (e.g. `vrngd run`)', (_name, node) => {
+    expect(getrandomFlags(node, true, ['run', '--foreground'])).toContain('0');
+  });
 });
 
 const PROBE_C = `
@@ -45,7 +50,8 @@ const PROBE_C = `
 #include <sys/shm.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-int main(void) {
+int main(int argc, char **argv) {
+  (void)argc; (void)argv;
   unsigned char b[64];
   long a = getrandom(b, sizeof b, 0);
   int e = getentropy(b, 32);
@@ -66,10 +72,12 @@ describe.skipIf(noLib !== null || skipReason([[which('cc') !== null, 'no C compi
     execFileSync('cc', ['-O2', '-o', exe, path.join(dir, 'probe.c')]);
     const real = spawnSync('ipcs', ['-m'], { encoding: 'utf8' }).stdout ?? '';
     const has114 = /^0x00000072\s/m.test(real);
-    const withLib = execFileSync(exe, { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: PRELOAD } }).trim();
+    const withLib = execFileSync(exe, ['seed'], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: PRELOAD } }).trim();
     expect(withLib).toBe(`getrandom=64 getentropy=0 syscall=16 pid_ok=1 shm114=1 shm115=0`);
-    const without = execFileSync(exe, { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: '' } }).trim();
-    expect(without).toBe(`getrandom=64 getentropy=0 syscall=16 pid_ok=1 shm114=${has114 ? 1 : 0} shm115=0`);
+    const plain = `getrandom=64 getentropy=0 syscall=16 pid_ok=1 shm114=${has114 ? 1 : 0} shm115=0`;
+    expect(execFileSync(exe, ['seed'], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: '' } }).trim()).toBe(plain);
+    // loaded, but not in a seeder: OpenSSL's lookup is answered truthfully
+    expect(execFileSync(exe, ['run'], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: PRELOAD } }).trim()).toBe(plain);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

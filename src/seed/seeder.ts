@@ -262,9 +262,11 @@ export class Seeder {
 
   /**
    * The new seed's bytes. Creditable only when the kernel says ready (SeedRNG):
-   * getrandom(GRND_NONBLOCK) succeeds, or, without getrandom, /dev/random polls
-   * readable. Then they are read from /dev/urandom, the kernel's CSPRNG. Before
-   * that, device bytes that passed the gate are used, uncredited.
+   * getrandom(GRND_NONBLOCK) succeeds; without getrandom (2.6.32, 3.10), when the
+   * input pool holds the fill watermark -- stricter than SeedRNG's poll(POLLIN)
+   * there, which only means 64 bits. Then they are read from /dev/urandom, the
+   * kernel's CSPRNG. Before that, device bytes that passed the gate are used,
+   * uncredited (or /dev/urandom, uncredited, when there are none).
    */
   private freshSeed(poolsizeBits: number | null, crngReady: CrngState): { bytes: Uint8Array; creditable: boolean } {
     const length = seedLengthBytes(poolsizeBits);

@@ -3,6 +3,7 @@
 // /dev/random, sources with their FIPS gates, logger, sd_notify, state file — hands
 // them to the Daemon, and turns signals into stop/reload/stats.
 import { spawn } from 'child_process';
+import { Writable } from 'stream';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
@@ -84,41 +85,59 @@ async function runCommand(command: Command, deps: ProgramDeps): Promise<number> 
   return runDaemon(config, deps);
 }
 
-/** -b: start a detached copy of this command and return once it holds the pid file. */
+/**
+ * -b: starts a detached copy of this command and returns once it is feeding
+ * (it writes "ready" on fd 3 after the pid file is held and the sources are
+ * open). If it fails first, its one-line error and exit status are ours.
+ */
 async function detach(config: RunConfig, deps: ProgramDeps): Promise<number> {
   const args = process.argv.slice(2).filter((a) => a !== '-b' && a !== '--background');
   const pidFile = config.pidFile as string;
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string, ...args, '--pid-file', pidFile, ...(config.logFile || config.quiet ? [] : ['--syslog'])], {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string, ...args, '--pid-file', pidFile, ...(config.logFile || config.quiet || config.syslog ? [] : ['--syslog'])], {
     detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     env: { ...deps.io.env, VRNGD_DETACHED: '1', JOURNAL_STREAM: '' },
   });
   let errText = '';
   child.stderr?.on('data', (b: Buffer) => (errText += b.toString()));
-  const started = await new Promise<number>((resolve) => {
-    const deadline = Date.now() + 10000;
-    const check = (): void => {
-      try {
-        if (Number(fs.readFileSync(pidFile, 'utf8').trim()) === child.pid) return resolve(EX.OK);
-      } catch {
-        /* not yet */
-      }
-      if (Date.now() > deadline) return resolve(EX.TEMPFAIL);
-      timer = setTimeout(check, 50);
-    };
-    let timer = setTimeout(check, 50);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code ?? EX.SOFTWARE);
+  const readyPipe = child.stdio[3] as NodeJS.ReadableStream | null;
+  const status = await new Promise<number>((resolve) => {
+    readyPipe?.on('data', (b: Buffer) => {
+      if (b.toString().includes('ready')) resolve(EX.OK);
     });
+    readyPipe?.on('error', () => undefined);
+    child.on('exit', (code) => resolve(code ?? EX.SOFTWARE));
   });
   child.stderr?.destroy();
+  (readyPipe as unknown as { destroy?: () => void } | null)?.destroy?.();
   child.unref();
-  if (started !== EX.OK) {
+  if (status !== EX.OK) {
     const line = errText.trim().split('\n').pop();
-    throw new CliError(line ? line.replace(/^vrngd: /, '') : `the background daemon did not start (status ${started})`, started === EX.OK ? EX.SOFTWARE : started);
+    throw new CliError(line ? line.replace(/^vrngd: (error: )?/, '') : `the background daemon did not start (status ${status})`, status);
   }
   return EX.OK;
+}
+
+/** In the detached child: stderr reaches the parent until "ready", then nowhere (the parent is gone). */
+class DetachedConsole extends Writable {
+  forward = true;
+  constructor() {
+    super();
+    process.stderr.on('error', () => undefined); // EPIPE once the parent has closed its end
+  }
+  _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    if (this.forward) process.stderr.write(chunk);
+    done();
+  }
+}
+
+function signalReady(): void {
+  try {
+    fs.writeSync(3, 'ready\n');
+    fs.closeSync(3);
+  } catch {
+    /* started by hand with VRNGD_DETACHED: nobody waits */
+  }
 }
 
 function kernelView(probe: ProbeResult, targetIsRandomDevice: boolean): KernelView {
@@ -146,12 +165,13 @@ function rdevOf(p: string): number | null {
 }
 
 async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> {
+  const detached = deps.io.env.VRNGD_DETACHED === '1' ? new DetachedConsole() : null;
   const logger = createLogger({
     level: config.debug ? 'debug' : 'info',
     quiet: config.quiet,
     logFile: config.logFile ?? undefined,
     syslog: config.syslog,
-    stream: deps.io.stderr,
+    stream: detached ?? deps.io.stderr,
     journal: Boolean(deps.io.env.JOURNAL_STREAM),
   });
   let releasePid: (() => void) | null = null;
@@ -198,6 +218,10 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     for (const f of probe.feeders) logger.warning(`${f} is running too: two feeders compete for the same sources`);
     const t0 = Date.now();
     await daemon.start();
+    if (detached) {
+      signalReady();
+      detached.forward = false;
+    }
     let stopSignal: (() => void) | null = null;
     const stopped = new Promise<number>((resolve) => (stopSignal = () => resolve(EX.OK)));
     const onStop = (sig: string) => (): void => {

@@ -5,6 +5,7 @@ import { CliIo, defaultIo } from './io';
 import { register as registerStatus } from './commands/status';
 import { register as registerRun } from './commands/run';
 import { register as registerSources } from './commands/sources';
+import { register as registerCheck } from './commands/check';
 import { register as registerSeed } from './commands/seed';
 
 export interface ProgramDeps {
@@ -36,5 +37,6 @@ const COMMANDS: Register[] = [
   registerStatus,
   registerRun,
   registerSources,
+  registerCheck,
   registerSeed,
 ];

@@ -1,0 +1,268 @@
+// `vrngd check [FILE]`: rngtest(1) with vrngd's FIPS engine. Reads a file or
+// stdin in large chunks (constant memory), tests every whole 2,500-byte block and
+// prints rngtest's summary (same labels, same counts, prefix "vrngd check: ").
+// --pipe writes the passing blocks to stdout (summary to stderr), --json prints
+// the same figures as one object. Exit status as rngtest: 0 when at least one
+// block was tested and none failed, 1 otherwise; 66 unreadable file, 64 bad options.
+import * as fs from 'fs';
+import { Command } from 'commander';
+import { CliError, describeError, EX, exitCodeFor, usageError } from '../exit';
+import { CliIo } from '../io';
+import { ProgramDeps } from '../program';
+import { FIPS_BLOCK_BYTES, FIPS_TESTS, FipsTestName } from '../../core/fips';
+import { FipsStreamChecker, FipsStreamCounts } from '../../core/fips-stream';
+
+const PREFIX = 'vrngd check: ';
+/** Read size for files: 1 MiB, i.e. ~419 blocks per read and per engine call. */
+const READ_BYTES = 1 << 20;
+
+export interface CheckOptions {
+  file: string | null;
+  blockCount: number;
+  pipe: boolean;
+  json: boolean;
+}
+
+/** Throughput samples of one channel, summarised as rngtest's (min; avg; max) bits/s. */
+export class SpeedStat {
+  private minBitsPerS = Infinity;
+  private maxBitsPerS = 0;
+  private totalBits = 0;
+  private totalNs = 0;
+  samples = 0;
+
+  add(bits: number, ns: number): void {
+    if (bits <= 0 || ns <= 0) return;
+    const bitsPerS = (bits * 1e9) / ns;
+    if (bitsPerS < this.minBitsPerS) this.minBitsPerS = bitsPerS;
+    if (bitsPerS > this.maxBitsPerS) this.maxBitsPerS = bitsPerS;
+    this.totalBits += bits;
+    this.totalNs += ns;
+    this.samples++;
+  }
+
+  /** Bits per second; zeros when nothing was measured (as rngtest prints them). */
+  summary(): { min: number; avg: number; max: number } {
+    if (this.samples === 0) return { min: 0, avg: 0, max: 0 };
+    return { min: this.minBitsPerS, avg: (this.totalBits * 1e9) / this.totalNs, max: this.maxBitsPerS };
+  }
+}
+
+/** rngtest's stats.c dump_stat_bw format: scaled by 1024 while all three are >= 1024. */
+export function formatSpeed(label: string, s: { min: number; avg: number; max: number }): string {
+  let { min, avg, max } = s;
+  const mult = 'KMGTPE';
+  let m = 0;
+  while (min >= 1024 && avg >= 1024 && max >= 1024 && m < mult.length) {
+    m++;
+    min /= 1024;
+    avg /= 1024;
+    max /= 1024;
+  }
+  const unit = m ? `${mult[m - 1]}ibits` : 'bits';
+  return `${label}: (min=${min.toFixed(3)}; avg=${avg.toFixed(3)}; max=${max.toFixed(3)})${unit}/s`;
+}
+
+export interface CheckReport {
+  bitsReceived: number;
+  /** Pipe mode only: bits written to stdout (passing blocks). */
+  bitsSent: number | null;
+  /** False when the input ended before the 32-bit bootstrap word (rngtest then prints no counts). */
+  bootstrapped: boolean;
+  blocksPassed: number;
+  blocksFailed: number;
+  failures: Record<FipsTestName, number>;
+  speedsBitsPerS: {
+    input: { min: number; avg: number; max: number };
+    fips: { min: number; avg: number; max: number };
+    output: { min: number; avg: number; max: number } | null;
+  };
+  runTimeUs: number;
+  exitStatus: number;
+}
+
+export function formatReport(r: CheckReport, drained: boolean, pipe: boolean): string {
+  const lines: string[] = [];
+  if (drained && !pipe) lines.push('entropy source drained');
+  if (!r.bootstrapped) {
+    lines.push(`input ended before the ${pipe ? 64 : 32}-bit bootstrap (${r.bitsReceived} bits received); no block tested`);
+    return lines.map((l) => `${PREFIX}${l}\n`).join('');
+  }
+  lines.push(`bits received from input: ${r.bitsReceived}`);
+  if (r.bitsSent !== null) lines.push(`bits sent to output: ${r.bitsSent}`);
+  lines.push(`FIPS 140-2 successes: ${r.blocksPassed}`);
+  lines.push(`FIPS 140-2 failures: ${r.blocksFailed}`);
+  for (const t of FIPS_TESTS) lines.push(`${t.label}: ${r.failures[t.name]}`);
+  lines.push(formatSpeed('input channel speed', r.speedsBitsPerS.input));
+  lines.push(formatSpeed('FIPS tests speed', r.speedsBitsPerS.fips));
+  if (r.speedsBitsPerS.output) lines.push(formatSpeed('output channel speed', r.speedsBitsPerS.output));
+  lines.push(`Program run time: ${r.runTimeUs} microseconds`);
+  return lines.map((l) => `${PREFIX}${l}\n`).join('');
+}
+
+const nowNs = (): number => Number(process.hrtime.bigint());
+
+/** A chunk reader: resolves to the next chunk, or null at the end of the input. */
+type ChunkReader = { next(): Promise<Uint8Array | null>; close(): Promise<void> };
+
+async function openFile(path: string): Promise<ChunkReader> {
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(path, 'r');
+  } catch (e: unknown) {
+    throw new CliError(`check: cannot open ${path}: ${describeError(e)}`, exitCodeFor(e, { input: true }));
+  }
+  const buf = Buffer.allocUnsafe(READ_BYTES);
+  return {
+    async next() {
+      let n: number;
+      try {
+        n = (await fh.read(buf, 0, buf.length, null)).bytesRead;
+      } catch (e: unknown) {
+        await fh.close().catch(() => undefined);
+        throw new CliError(`check: cannot read ${path}: ${describeError(e)}`, exitCodeFor(e, { input: true }));
+      }
+      return n === 0 ? null : buf.subarray(0, n);
+    },
+    close: () => fh.close(),
+  };
+}
+
+function streamReader(stream: NodeJS.ReadableStream): ChunkReader {
+  const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  return {
+    async next() {
+      let r: IteratorResult<Buffer | string>;
+      try {
+        r = await it.next();
+      } catch (e: unknown) {
+        throw new CliError(`check: cannot read standard input: ${describeError(e)}`, exitCodeFor(e, { input: true }) === EX.NOINPUT ? EX.NOINPUT : EX.IOERR);
+      }
+      if (r.done) return null;
+      return typeof r.value === 'string' ? Buffer.from(r.value, 'latin1') : r.value;
+    },
+    async close() {
+      if (it.return) await it.return();
+    },
+  };
+}
+
+/** Writes to a stream, waiting for 'drain' when it asks us to; rejects on a write error (EPIPE...). */
+function makeWriter(out: NodeJS.WritableStream): { write(b: Uint8Array): Promise<void>; dispose(): void } {
+  let failed: unknown = null;
+  const onError = (e: unknown): void => {
+    failed = e;
+  };
+  out.on('error', onError);
+  return {
+    write(b) {
+      if (failed) return Promise.reject(failed);
+      if (out.write(b)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const done = (): void => {
+          out.removeListener('drain', done);
+          out.removeListener('error', fail);
+          resolve();
+        };
+        const fail = (e: unknown): void => {
+          out.removeListener('drain', done);
+          out.removeListener('error', fail);
+          reject(e);
+        };
+        out.on('drain', done);
+        out.on('error', fail);
+      });
+    },
+    dispose: () => out.removeListener('error', onError),
+  };
+}
+
+export async function runCheck(opts: CheckOptions, io: CliIo): Promise<number> {
+  const startNs = nowNs();
+  const checker = new FipsStreamChecker({ blockCount: opts.blockCount, pipe: opts.pipe });
+  const report = opts.pipe ? io.stderr : io.stdout;
+  if (!opts.pipe && !opts.json) report.write(`${PREFIX}starting FIPS tests...\n`);
+  const reader = opts.file === null ? streamReader(io.stdin) : await openFile(opts.file);
+  const writer = opts.pipe ? makeWriter(io.stdout) : null;
+  const input = new SpeedStat();
+  const fips = new SpeedStat();
+  const output = new SpeedStat();
+  let drained = false;
+  try {
+    for (;;) {
+      const t0 = nowNs();
+      const chunk = await reader.next();
+      if (chunk === null) {
+        drained = true;
+        break;
+      }
+      const t1 = nowNs();
+      const testedBefore = checker.blocksTested;
+      const passed: { buf: Buffer | null; bytes: number } = { buf: null, bytes: 0 };
+      const onPassed = writer
+        ? (block: Uint8Array, offset: number): void => {
+            // the chunk's buffer is reused by the next read: copy the passing blocks out
+            // (at most one carried block more than the whole blocks in this chunk)
+            passed.buf ??= Buffer.allocUnsafe((Math.floor(chunk.length / FIPS_BLOCK_BYTES) + 1) * FIPS_BLOCK_BYTES);
+            passed.buf.set(block.subarray(offset, offset + FIPS_BLOCK_BYTES), passed.bytes);
+            passed.bytes += FIPS_BLOCK_BYTES;
+          }
+        : undefined;
+      checker.push(chunk, onPassed);
+      const t2 = nowNs();
+      input.add(chunk.length * 8, t1 - t0);
+      fips.add((checker.blocksTested - testedBefore) * FIPS_BLOCK_BYTES * 8, t2 - t1);
+      if (writer && passed.buf !== null && passed.bytes > 0) {
+        try {
+          await writer.write(passed.buf.subarray(0, passed.bytes));
+        } catch (e: unknown) {
+          throw new CliError(`check: cannot write the passing blocks: ${describeError(e)}`, EX.IOERR);
+        }
+        output.add(passed.bytes * 8, nowNs() - t2);
+      }
+      if (checker.done) break;
+    }
+  } finally {
+    await reader.close().catch(() => undefined);
+    writer?.dispose();
+  }
+  const counts: FipsStreamCounts = checker.counts();
+  const exitStatus = checker.exitStatus();
+  const result: CheckReport = {
+    bitsReceived: counts.bytesReceived * 8,
+    bitsSent: opts.pipe ? counts.blocksPassed * FIPS_BLOCK_BYTES * 8 : null,
+    bootstrapped: counts.bootstrapped,
+    blocksPassed: counts.blocksPassed,
+    blocksFailed: counts.blocksFailed,
+    failures: counts.failures,
+    speedsBitsPerS: { input: input.summary(), fips: fips.summary(), output: opts.pipe ? output.summary() : null },
+    runTimeUs: Math.round((nowNs() - startNs) / 1000),
+    exitStatus,
+  };
+  report.write(opts.json ? `${JSON.stringify(result)}\n` : formatReport(result, drained, opts.pipe));
+  return exitStatus;
+}
+
+function parseBlockCount(value: string): number {
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw usageError(`check: --blockcount must be a non-negative integer, got '${value}'`);
+  }
+  return Number(value);
+}
+
+export function register(program: Command, deps: ProgramDeps): void {
+  program
+    .command('check')
+    .argument('[file]', "input to test; standard input when absent or '-'")
+    .description('test a random source with the FIPS 140-2 tests, as rngtest(1) does')
+    .option('-c, --blockcount <n>', 'stop after n blocks of 20,000 bits (0 = until the end of the input)', '0')
+    .option('-p, --pipe', 'write the blocks that passed to stdout; the summary goes to stderr')
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (file: string | undefined, opts: { blockcount: string; pipe?: boolean; json?: boolean }) => {
+      const blockCount = parseBlockCount(opts.blockcount);
+      process.exitCode = await runCheck(
+        { file: file === undefined || file === '-' ? null : file, blockCount, pipe: opts.pipe ?? false, json: opts.json ?? false },
+        deps.io,
+      );
+    });
+}

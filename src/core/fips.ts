@@ -1,0 +1,337 @@
+// The FIPS 140-2 (2001-10-10) block tests as rngd and rngtest run them: monobit,
+// poker, runs, long run and the continuous run test on 32-bit words, on
+// 2,500-byte (20,000-bit) blocks. The verdict is a bitmask value, never an
+// exception. Pure: no fs, no timers, no process; allocation-free per block.
+//
+// Bit-exact with rng-tools' fips.c, including its quirks (see FipsTester).
+
+export const FIPS_BLOCK_BYTES = 2500;
+export const FIPS_MONOBIT = 0x01;
+export const FIPS_POKER = 0x02;
+export const FIPS_RUNS = 0x04;
+export const FIPS_LONGRUN = 0x08;
+export const FIPS_CONTINUOUS = 0x10;
+
+export type FipsTestName = 'monobit' | 'poker' | 'runs' | 'longRun' | 'continuousRun';
+
+/** The five tests in rngtest's order, with their mask bit and rngtest's label. */
+export const FIPS_TESTS: ReadonlyArray<{ name: FipsTestName; mask: number; label: string }> = [
+  { name: 'monobit', mask: FIPS_MONOBIT, label: 'FIPS 140-2(2001-10-10) Monobit' },
+  { name: 'poker', mask: FIPS_POKER, label: 'FIPS 140-2(2001-10-10) Poker' },
+  { name: 'runs', mask: FIPS_RUNS, label: 'FIPS 140-2(2001-10-10) Runs' },
+  { name: 'longRun', mask: FIPS_LONGRUN, label: 'FIPS 140-2(2001-10-10) Long run' },
+  { name: 'continuousRun', mask: FIPS_CONTINUOUS, label: 'FIPS 140-2(2001-10-10) Continuous run' },
+];
+
+export function fipsFailureNames(mask: number): FipsTestName[] {
+  const names: FipsTestName[] = [];
+  for (const t of FIPS_TESTS) if (mask & t.mask) names.push(t.name);
+  return names;
+}
+
+// Thresholds (FIPS 140-2 errata 2001-10-10, as rngd applies them).
+const MONOBIT_FAIL_LOW = 9725; // fail when ones <= 9725
+const MONOBIT_FAIL_HIGH = 10275; // fail when ones >= 10275
+const POKER_MIN = 1563176; // pass when sum of squared nibble counts is in [min, max]
+const POKER_MAX = 1576928;
+/** Allowed run counts per length bucket 1..5 and 6+ (inclusive). */
+const RUNS_MIN = [2315, 1114, 527, 240, 103, 103];
+const RUNS_MAX = [2685, 1386, 723, 384, 209, 209];
+/** A run of this many equal bits or more fails the long-run test. */
+const LONG_RUN_BITS = 26;
+
+// ---------------------------------------------------------------------------
+// Table-driven run tracking.
+//
+// rngtest walks the bits MSB first and, on every change of bit value, counts the
+// run that just ended in runs[min(len,6) - 1 + 6 * newBit] (the bucket is labelled
+// by the bit that *starts*, so a run of zeros lands in the "ones" half and vice
+// versa); the last run of a block is counted under its own bit instead. At a block
+// start the run length is reset but the previous block's last bit is kept, so a
+// block whose first bit differs from it counts a phantom run of length 0 in
+// runs[-1 + 6 * newBit]: runs[5] when the new bit is 1, and runs[-1] (which is
+// poker[15] in fips.c's struct layout) when it is 0. We reproduce all of that,
+// because the goal is rngtest's verdicts exactly.
+//
+// The byte loop sees only the runs that touch a byte boundary, through a
+// (state, byte) transition table; state = runBit * 32 + runLength (length
+// saturated at 26, which keeps bucket and long-run verdicts exact). Runs that lie
+// strictly inside one byte depend on the byte alone and are added per block from a
+// byte histogram, as are the poker and monobit counts.
+
+const RUN_STATE_BITS = 5; // runLength 0..26 fits in 5 bits
+const STATES = 2 << RUN_STATE_BITS; // 64
+const STATE_MASK = STATES - 1;
+const PHANTOM_POKER15 = 12; // runs[-1] in fips.c aliases poker[15]
+const SINK = 13; // "no event"
+/**
+ * Each (state, byte) step ends at most two runs: the run carried in (event A:
+ * a counter index, the phantom, or none) and the byte's leading segment when it
+ * starts a new run and ends inside the byte (event B: a counter index or none).
+ * The pair and the long-run verdict form one event code, counted per block in a
+ * small histogram, so the byte loop does a single increment per step.
+ */
+const B_VALUES = 13; // counters 0..11, or none
+const EVENT_CODES = 14 * B_VALUES * 2;
+const EVENT_SHIFT = 6;
+const eventCode = (a: number, b: number, longRun: boolean): number => (a * B_VALUES + (b === SINK ? 12 : b)) * 2 + (longRun ? 1 : 0);
+
+/** Segments of equal bits in a byte, MSB first: [bit, length] pairs. */
+function byteSegments(b: number): Array<[number, number]> {
+  const segs: Array<[number, number]> = [];
+  for (let j = 7; j >= 0; j--) {
+    const bit = (b >> j) & 1;
+    const last = segs[segs.length - 1];
+    if (last && last[0] === bit) last[1] = last[1]! + 1;
+    else segs.push([bit, 1]);
+  }
+  return segs;
+}
+
+/** Counter index for a run that ended on a bit change, of the given bit and length (0 = block-start phantom). */
+function endedRunIndex(bit: number, length: number): number {
+  const idx = Math.min(length, 6) - 1 + 6 * (1 - bit);
+  return idx < 0 ? PHANTOM_POKER15 : idx;
+}
+
+const stateOf = (bit: number, length: number): number => (bit << RUN_STATE_BITS) | Math.min(length, LONG_RUN_BITS);
+
+function buildTransitions(): Uint16Array {
+  const table = new Uint16Array(STATES * 256);
+  for (let bit = 0; bit < 2; bit++) {
+    for (let length = 0; length <= LONG_RUN_BITS; length++) {
+      const state = stateOf(bit, length);
+      for (let b = 0; b < 256; b++) {
+        const segs = byteSegments(b);
+        const [leadBit, leadLength] = segs[0] as [number, number];
+        const [tailBit, tailLength] = segs[segs.length - 1] as [number, number];
+        let next: number;
+        let eventA = SINK;
+        let eventB = SINK;
+        let longRun = false;
+        if (segs.length === 1) {
+          if (leadBit === bit) {
+            next = stateOf(bit, length + 8);
+          } else {
+            eventA = endedRunIndex(bit, length);
+            longRun = length >= LONG_RUN_BITS;
+            next = stateOf(leadBit, 8);
+          }
+        } else if (leadBit === bit) {
+          eventA = endedRunIndex(bit, length + leadLength);
+          longRun = length + leadLength >= LONG_RUN_BITS;
+          next = stateOf(tailBit, tailLength);
+        } else {
+          eventA = endedRunIndex(bit, length);
+          longRun = length >= LONG_RUN_BITS;
+          eventB = endedRunIndex(leadBit, leadLength);
+          next = stateOf(tailBit, tailLength);
+        }
+        table[(state << 8) | b] = next | (eventCode(eventA, eventB, longRun) << EVENT_SHIFT);
+      }
+    }
+  }
+  return table;
+}
+
+/**
+ * Runs strictly inside each byte (never touching its first or last bit), packed
+ * as 16-bit fields, three counters per number: INNER[k][b] holds counters 3k..3k+2.
+ * Each field is at most 3 per byte and at most 20,000 per block, so sums of
+ * count * packed value stay exact integers below 2^48.
+ */
+function buildInnerRuns(): Float64Array[] {
+  const packed = [0, 1, 2, 3].map(() => new Float64Array(256));
+  for (let b = 0; b < 256; b++) {
+    const segs = byteSegments(b);
+    for (let s = 1; s < segs.length - 1; s++) {
+      const [bit, length] = segs[s] as [number, number];
+      const idx = endedRunIndex(bit, length); // ended by a change, as every inner run is
+      const field = packed[Math.floor(idx / 3)] as Float64Array;
+      field[b] = field[b]! + 2 ** (16 * (idx % 3));
+    }
+  }
+  return packed;
+}
+
+const TRANSITIONS = buildTransitions();
+/** Decoding of event codes: which counters they increment and whether they fail the long-run test. */
+const EVENT_A = new Uint8Array(EVENT_CODES);
+const EVENT_B = new Uint8Array(EVENT_CODES);
+const EVENT_LONG = new Uint8Array(EVENT_CODES);
+for (let code = 0; code < EVENT_CODES; code++) {
+  const pair = code >> 1;
+  const b = pair % B_VALUES;
+  EVENT_A[code] = Math.floor(pair / B_VALUES);
+  EVENT_B[code] = b === 12 ? SINK : b;
+  EVENT_LONG[code] = code & 1;
+}
+/** The event codes the table can produce (about a third of them): the only ones the per-block decode visits. */
+const CODES_IN_USE = Uint16Array.from(new Set(Array.from(TRANSITIONS, (e) => e >> EVENT_SHIFT))).sort();
+const [INNER0, INNER1, INNER2, INNER3] = buildInnerRuns() as [Float64Array, Float64Array, Float64Array, Float64Array];
+const NIBBLE_ONES = new Uint8Array(16).map((_, n) => (n & 1) + ((n >> 1) & 1) + ((n >> 2) & 1) + ((n >> 3) & 1));
+
+/**
+ * One FIPS 140-2 test context per stream (rngd keeps one per source). Carries the
+ * continuous-test word and the last bit between blocks, as fips.c does.
+ */
+export class FipsTester {
+  private last32: number;
+  /** rngtest's last_bit: the value of the stream's last tested bit (0 before any). */
+  private lastBit = 0;
+  private readonly byteCounts = new Int32Array(256);
+  private readonly eventCounts = new Int32Array(EVENT_CODES);
+  private readonly scan = new Int32Array(3);
+  private readonly runs = new Int32Array(14);
+  private readonly poker = new Int32Array(16);
+
+  /** bootstrap: the first 32-bit word of the stream, as rngtest/rngd use it to seed the continuous test */
+  constructor(bootstrap: number) {
+    this.last32 = bootstrap | 0;
+  }
+
+  /** Tests block[offset, offset+2500); returns the failure bitmask (0 = pass). Carries the continuous-test state across blocks. Allocation-free. */
+  testBlock(block: Uint8Array, offset = 0): number {
+    if (!Number.isInteger(offset) || offset < 0 || offset + FIPS_BLOCK_BYTES > block.length) {
+      throw new RangeError(`FipsTester.testBlock: need ${FIPS_BLOCK_BYTES} bytes at offset ${offset}, have ${block.length - offset}`);
+    }
+    const scan = this.scan;
+    scan[SCAN_STATE] = this.lastBit << RUN_STATE_BITS; // run length 0: block start
+    scan[SCAN_LAST32] = this.last32;
+    scanBlock(block, offset, scan, this.byteCounts, this.eventCounts);
+    this.last32 = scan[SCAN_LAST32]!;
+    const state = scan[SCAN_STATE]!;
+
+    const runs = this.runs;
+    let longRun = decodeEvents(this.eventCounts, runs);
+
+    // The last run of the block, counted under its own bit (fips.c's quirk).
+    const runBit = state >> RUN_STATE_BITS;
+    const runLength = state & 31;
+    const lastRun = Math.min(runLength, 6) - 1 + 6 * runBit;
+    runs[lastRun] = runs[lastRun]! + 1;
+    if (runLength >= LONG_RUN_BITS) longRun = true;
+    this.lastBit = runBit;
+
+    // Byte histogram -> poker nibble counts and the runs inside bytes.
+    const poker = this.poker;
+    decodeByteCounts(this.byteCounts, poker, runs);
+
+    let ones = 0;
+    let pokerSum = 0;
+    for (let n = 0; n < 16; n++) {
+      const f = poker[n]!;
+      ones += f * NIBBLE_ONES[n]!;
+      // runs[-1] in fips.c is poker[15]: it counts in the poker sum, not in the ones
+      const g = n === 15 ? f + runs[PHANTOM_POKER15]! : f;
+      pokerSum += g * g;
+    }
+
+    let result = 0;
+    if (scan[SCAN_REPEATED]) result |= FIPS_CONTINUOUS;
+    if (longRun) result |= FIPS_LONGRUN;
+    if (ones >= MONOBIT_FAIL_HIGH || ones <= MONOBIT_FAIL_LOW) result |= FIPS_MONOBIT;
+    if (pokerSum > POKER_MAX || pokerSum < POKER_MIN) result |= FIPS_POKER;
+    for (let k = 0; k < 12; k++) {
+      const r = runs[k]!;
+      const bucket = k % 6;
+      if (r < RUNS_MIN[bucket]! || r > RUNS_MAX[bucket]!) result |= FIPS_RUNS;
+    }
+    runs.fill(0);
+    return result;
+  }
+}
+
+// The per-block work is split into small functions so that V8 optimises the
+// byte loop on its own (one big function was measurably slower and less stable).
+const SCAN_STATE = 0;
+const SCAN_LAST32 = 1;
+const SCAN_REPEATED = 2;
+
+/**
+ * The byte loop: four bytes per step. The continuous test compares 32-bit
+ * little-endian words; the run state machine and the byte histogram take the
+ * bytes in stream order, each MSB first. scan carries state and last32 in,
+ * and state, last32 and the repeated-word flag out.
+ */
+function scanBlock(block: Uint8Array, offset: number, scan: Int32Array, counts: Int32Array, events: Int32Array): void {
+  const table = TRANSITIONS;
+  let state = scan[SCAN_STATE]!;
+  let last32 = scan[SCAN_LAST32]!;
+  let repeated = 0;
+  const end = offset + FIPS_BLOCK_BYTES;
+  for (let i = offset; i < end; i += 4) {
+    const b0 = block[i]!;
+    const b1 = block[i + 1]!;
+    const b2 = block[i + 2]!;
+    const b3 = block[i + 3]!;
+    const word = b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
+    repeated |= word === last32 ? 1 : 0;
+    last32 = word;
+    counts[b0] = counts[b0]! + 1;
+    counts[b1] = counts[b1]! + 1;
+    counts[b2] = counts[b2]! + 1;
+    counts[b3] = counts[b3]! + 1;
+    let e = table[(state << 8) | b0]!;
+    let k = e >> EVENT_SHIFT;
+    events[k] = events[k]! + 1;
+    e = table[((e & STATE_MASK) << 8) | b1]!;
+    k = e >> EVENT_SHIFT;
+    events[k] = events[k]! + 1;
+    e = table[((e & STATE_MASK) << 8) | b2]!;
+    k = e >> EVENT_SHIFT;
+    events[k] = events[k]! + 1;
+    e = table[((e & STATE_MASK) << 8) | b3]!;
+    k = e >> EVENT_SHIFT;
+    events[k] = events[k]! + 1;
+    state = e & STATE_MASK;
+  }
+  scan[SCAN_STATE] = state;
+  scan[SCAN_LAST32] = last32;
+  scan[SCAN_REPEATED] = repeated;
+}
+
+/** Adds the runs ended at byte boundaries to runs[] and clears the event counts; true when one was long. */
+function decodeEvents(events: Int32Array, runs: Int32Array): boolean {
+  let longRuns = 0;
+  for (let c = 0; c < CODES_IN_USE.length; c++) {
+    const code = CODES_IN_USE[c]!;
+    const n = events[code]!;
+    const a = EVENT_A[code]!;
+    const b = EVENT_B[code]!;
+    runs[a] = runs[a]! + n;
+    runs[b] = runs[b]! + n;
+    longRuns += n * EVENT_LONG[code]!;
+  }
+  events.fill(0);
+  return longRuns > 0;
+}
+
+/** Poker nibble counts and the runs strictly inside bytes, from the byte histogram (then cleared). */
+function decodeByteCounts(counts: Int32Array, poker: Int32Array, runs: Int32Array): void {
+  poker.fill(0);
+  let inner0 = 0;
+  let inner1 = 0;
+  let inner2 = 0;
+  let inner3 = 0;
+  for (let b = 0; b < 256; b++) {
+    const n = counts[b]!;
+    poker[b >> 4] = poker[b >> 4]! + n;
+    poker[b & 15] = poker[b & 15]! + n;
+    inner0 += n * INNER0[b]!;
+    inner1 += n * INNER1[b]!;
+    inner2 += n * INNER2[b]!;
+    inner3 += n * INNER3[b]!;
+  }
+  counts.fill(0);
+  addPacked(runs, 0, inner0);
+  addPacked(runs, 3, inner1);
+  addPacked(runs, 6, inner2);
+  addPacked(runs, 9, inner3);
+}
+
+function addPacked(runs: Int32Array, first: number, packed: number): void {
+  runs[first] = runs[first]! + packed % 65536;
+  runs[first + 1] = runs[first + 1]! + Math.floor(packed / 65536) % 65536;
+  runs[first + 2] = runs[first + 2]! + Math.floor(packed / 4294967296);
+}

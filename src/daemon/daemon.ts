@@ -43,6 +43,8 @@ export interface DaemonDeps {
   /** Writes the state file atomically (throws on failure). */
   writeState?: (state: DaemonState) => void;
   writeMetrics?: (text: string) => void;
+  /** false when -o is not a random device (rngd's write fallback): bytes are written, nothing is credited. */
+  targetCredits?: boolean;
   pollSliceMs?: number;
   /** Safety re-check of entropy_avail in fill mode, in case a POLLOUT wakeup was missed. */
   safetyCheckMs?: number;
@@ -98,7 +100,10 @@ export class Daemon {
     const failures: string[] = [];
     for (const r of active) {
       const err = await r.start();
-      if (err) failures.push(`${r.source.name} (${r.source.path}): ${errorCode(err) ?? 'error'}: ${err.message}`);
+      if (err) {
+        const code = errorCode(err) ?? 'error';
+        failures.push(`${r.source.name} (${r.source.path}): ${err.message.startsWith(code) ? err.message : `${code}: ${err.message}`}`);
+      }
     }
     for (const r of this.deps.runners.filter((x) => x.standby)) {
       // report availability without reading: open and close at once
@@ -312,7 +317,7 @@ export class Daemon {
       entropy = this.entropyBits();
       this.totals.injections++;
       this.totals.bytesInjected += chunk.length;
-      this.totals.bitsCredited += bits;
+      if (this.deps.targetCredits !== false) this.totals.bitsCredited += bits;
       if (before !== null && entropy !== null) {
         if (this.totals.entropyBeforeBits === null || this.totals.injections === 1) this.totals.entropyBeforeBits = before;
         this.totals.entropyGainedBits += Math.max(0, entropy - before);
@@ -384,6 +389,7 @@ export class Daemon {
       if (entropy === null) break; // plain-file target: one block per wakeup
     }
     if (this.stopped) return;
+    this.publishNow(); // the pool is full: a natural point to publish, before sleeping
     await this.waitForWant();
   }
 
@@ -420,6 +426,7 @@ export class Daemon {
     const block = await this.takeBlock();
     this.inject(block, null);
     this.reseedCrng();
+    this.publishNow();
     this.deps.logger.info(`reseed: mixed ${block.data.length} B and asked the kernel to reseed its crng`);
   }
 
@@ -457,6 +464,8 @@ export class Daemon {
   }
 
   private publishNow(): void {
+    if (this.publishTimer) clearTimeout(this.publishTimer);
+    this.publishTimer = null;
     const state = this.state();
     try {
       this.deps.writeState?.(state);

@@ -106,6 +106,26 @@ describe.skipIf(noRoot)('vrngd run on this machine', () => {
     expect(st.fipsFailures.monobit).toBeGreaterThanOrEqual(4);
   });
 
+  it('SIGHUP reopens the sources and the log file; vrngd status --json reads the running daemon', async () => {
+    const state = path.join(tmp, 'hup.json');
+    const log = path.join(tmp, 'hup.log');
+    const r = start(['-f', '-r', '/dev/urandom', '--state-file', state, '--log-file', log]);
+    await until(r, 'reseed: mixed 2500 B');
+    const status = spawnSync(process.execPath, [CLI, 'status', '--json', '--state-file', state], { encoding: 'utf8' });
+    const daemon = (JSON.parse(status.stdout) as { daemon: { pid: number; bitsCredited: number; sources: Array<{ path: string }> } }).daemon;
+    expect(daemon).toMatchObject({ pid: r.child.pid, bitsCredited: 20000 });
+    expect(daemon.sources[0]!.path).toBe('/dev/urandom');
+    fs.renameSync(log, `${log}.1`); // logrotate
+    r.child.kill('SIGHUP');
+    await until(r, 'reopening sources (SIGHUP)');
+    const t0 = Date.now();
+    while (!(fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('reopening sources')) && Date.now() - t0 < 3000) await new Promise((res) => setTimeout(res, 20));
+    expect(fs.readFileSync(log, 'utf8')).toContain('reopening sources (SIGHUP)');
+    expect(fs.readFileSync(`${log}.1`, 'utf8')).not.toContain('reopening sources');
+    const { code } = await stopTimed(r);
+    expect(code).toBe(0);
+  });
+
   it('no usable source: exit 69 naming what was tried', () => {
     const r = spawnSync(process.execPath, [CLI, 'run', '-f', '-r', path.join(tmp, 'missing'), '--state-file', 'off'], { encoding: 'utf8' });
     expect(r.status).toBe(69);

@@ -204,6 +204,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
       device,
       kernel,
       sources,
+      targetCredits: targetIsRandomDevice,
       logger,
       notifier,
       writeState: stateFile
@@ -215,6 +216,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
       writeMetrics: metricsFile ? (text) => writeAtomic(metricsFile, text) : undefined,
     });
     logger.info(`kernel ${probe.kernel.release}: ${kernel.regime} regime, poolsize ${kernel.poolsizeBits}, entropy_avail ${probe.kernel.entropyAvailBits ?? '?'}, crng ${kernel.crngReady === null ? 'readiness unknown' : kernel.crngReady ? 'ready' : 'not ready'}`);
+    if (!targetIsRandomDevice) logger.warning(`${config.randomDevice} is not a random device: checked bytes are written to it, nothing is credited`);
     for (const f of probe.feeders) logger.warning(`${f} is running too: two feeders compete for the same sources`);
     const t0 = Date.now();
     await daemon.start();

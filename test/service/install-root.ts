@@ -42,10 +42,29 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-/** Runs install.sh into a new temporary root; returns the root. Throws on failure. */
-export function installIntoTempRoot(extraArgs: string[] = []): string {
+let releaseTarball: string | null = null;
+
+/**
+ * A release tarball of this checkout (install.sh --make-tarball), made once per test
+ * file, so that each temporary install does not rebuild the bundle.
+ */
+export function releaseTarballOfCheckout(): string {
+  if (releaseTarball && fs.existsSync(releaseTarball)) return releaseTarball;
+  const out = tempDir('vrngd-release-');
+  process.on('exit', () => fs.rmSync(out, { recursive: true, force: true }));
+  releaseTarball = execFileSync('bash', [INSTALL_SH, '--make-tarball', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop() as string;
+  return releaseTarball;
+}
+
+/**
+ * Runs install.sh into a new temporary root; returns the root. Throws on failure.
+ * By default from the checkout's release tarball; `fromCheckout` installs from the
+ * checkout itself (building the bundle).
+ */
+export function installIntoTempRoot(extraArgs: string[] = [], opts: { fromCheckout?: boolean } = {}): string {
   const root = tempDir('vrngd-root-');
-  execFileSync('bash', [INSTALL_SH, '--destdir', root, ...extraArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const from = opts.fromCheckout ? [] : ['--from', releaseTarballOfCheckout()];
+  execFileSync('bash', [INSTALL_SH, '--destdir', root, ...from, ...extraArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return root;
 }
 

@@ -14,8 +14,8 @@ const roots: string[] = [];
 afterAll(() => {
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
 });
-function newRoot(extra: string[] = []): string {
-  const r = installIntoTempRoot(extra);
+function newRoot(extra: string[] = [], opts: { fromCheckout?: boolean } = {}): string {
+  const r = installIntoTempRoot(extra, opts);
   roots.push(r);
   return r;
 }
@@ -23,7 +23,7 @@ function newRoot(extra: string[] = []): string {
 describe('install.sh into a temporary root', () => {
   let root = '';
   beforeAll(() => {
-    root = newRoot();
+    root = newRoot([], { fromCheckout: true });
   });
 
   it('installs the application, wrapper, units, sysconfig, init script, man page and dracut module', () => {
@@ -80,7 +80,7 @@ describe('install.sh into a temporary root', () => {
     expect(made.status).toBe(0);
     const tarball = path.join(out, `vrngd-${pkg.version}.tar.gz`);
     expect(fs.existsSync(tarball)).toBe(true);
-    const other = newRoot(['--from', tarball]);
+    const other = newRoot(['--from', tarball], { fromCheckout: true }); // only this --from
     const paths = (r: string): string[] => manifest(r).map((e) => `${e.type} ${e.path}`).sort();
     expect(paths(other)).toEqual(paths(root));
     expect(fs.readFileSync(path.join(other, 'usr/lib/vrngd/vrngd.js'), 'utf8')).toBe(fs.readFileSync(path.join(root, 'usr/lib/vrngd/vrngd.js'), 'utf8'));

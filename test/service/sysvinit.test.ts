@@ -76,6 +76,21 @@ describe('the init script without a daemon', () => {
     expect(run(path.join(root, INIT), ['status'], { env: env() }).status).toBe(3);
   });
 
+  it('passes VRNGD_NODE from the sysconfig file to the launcher, and reports a failed start', () => {
+    const sysconfig = path.join(root, 'etc/sysconfig/vrngd');
+    const original = fs.readFileSync(sysconfig, 'utf8');
+    fs.writeFileSync(sysconfig, `${original}VRNGD_NODE=/nonexistent/node\n`);
+    try {
+      const r = run(path.join(root, INIT), ['start'], { env: env() });
+      expect(r.stdout).toBe('Starting vrngd:  failed\n');
+      expect(r.stderr).toMatch(/\/nonexistent\/node/);
+      expect(r.status).not.toBe(0);
+      expect(fs.existsSync(path.join(root, 'var/lock/subsys/vrngd'))).toBe(false);
+    } finally {
+      fs.writeFileSync(sysconfig, original);
+    }
+  });
+
   it('uses RHEL functions for its result markers when the file exists', () => {
     const functions = path.join(root, 'functions');
     // the two RHEL 6 /etc/rc.d/init.d/functions helpers the script calls

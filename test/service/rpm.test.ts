@@ -1,6 +1,7 @@
 // The RPM (scripts/rpm/vrngd.spec) built for real with rpmbuild: `rpm -qlp` lists
 // the same file set install.sh installs with the RHEL layout, the sysconfig file is
-// %config, the payload carries install.sh's files byte for byte, and the scriptlets
+// %config, the payload carries install.sh's files byte for byte, `rpm -i` into an
+// empty root writes install.sh's tree and `rpm -e` removes it, and the scriptlets
 // enable the unit under systemd and the init script under chkconfig (run in a
 // private mount namespace with recording systemctl/chkconfig on PATH).
 import { execFileSync } from 'child_process';
@@ -8,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRoot, ROOT, skipReason, which } from '../helpers/env';
-import { installIntoTempRoot, manifest, run, tempDir } from './install-root';
+import { installIntoTempRoot, listTree, manifest, run, tempDir } from './install-root';
 
 const noRpm = skipReason([
   [which('rpmbuild') !== null && which('rpm') !== null, 'rpmbuild not installed (scripts/service-deps.sh installs rpm)'],
@@ -59,6 +60,28 @@ describe.skipIf(noRpm !== null)('the vrngd RPM', () => {
       }
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('installs into an empty root with rpm the same tree install.sh writes, and erases cleanly', () => {
+    const rpmRoot = tempDir('vrngd-rpmroot-');
+    try {
+      const rpm = (...args: string[]): void => {
+        execFileSync('rpm', ['--root', rpmRoot, '--dbpath', '/var/lib/rpm', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      };
+      rpm('--initdb');
+      rpm('-i', '--nodeps', '--noscripts', rpmFile);
+      const isDb = (p: string): boolean => p === '/var' || p === '/var/lib' || p.startsWith('/var/lib/rpm');
+      const tree = (r: string): string[] => listTree(r).filter((p) => !isDb(p));
+      expect(tree(rpmRoot)).toEqual(tree(root));
+      for (const f of ['usr/sbin/vrngd', 'etc/rc.d/init.d/vrngd', 'usr/lib/vrngd/build/Release/vrngd.node']) {
+        expect(fs.statSync(path.join(rpmRoot, f)).mode & 0o7777, f).toBe(fs.statSync(path.join(root, f)).mode & 0o7777);
+      }
+      rpm('-e', '--nodeps', '--noscripts', 'vrngd');
+      expect(listTree(rpmRoot).filter((p) => !isDb(p) && !fs.lstatSync(path.join(rpmRoot, p)).isDirectory())).toEqual([]);
+      expect(fs.existsSync(path.join(rpmRoot, 'usr/lib/vrngd'))).toBe(false);
+    } finally {
+      fs.rmSync(rpmRoot, { recursive: true, force: true });
     }
   });
 

@@ -111,6 +111,7 @@ describe.skipIf(noRpm !== null)('the vrngd RPM', () => {
   const noNamespace = skipReason([
     [isRoot, 'scriptlet test needs root for a private mount namespace'],
     [which('unshare') !== null, 'unshare not installed'],
+    [isRoot && run('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs tmpfs /run']).status === 0, 'no private mount namespace here (container without CAP_SYS_ADMIN)'],
   ]);
 
   it.skipIf(noNamespace !== null)('%post enables the unit under systemd and the init script under chkconfig', () => {

@@ -59,7 +59,7 @@ export function releaseTarballOfCheckout(): string {
 /**
  * Runs install.sh into a new temporary root; returns the root. Throws on failure.
  * By default from the checkout's release tarball; `fromCheckout` installs from the
- * checkout itself (building the bundle).
+ * checkout itself (building the bundle), or from the --from the caller passes.
  */
 export function installIntoTempRoot(extraArgs: string[] = [], opts: { fromCheckout?: boolean } = {}): string {
   const root = tempDir('vrngd-root-');

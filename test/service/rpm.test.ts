@@ -22,7 +22,9 @@ describe.skipIf(noRpm !== null)('the vrngd RPM', () => {
   beforeAll(() => {
     top = tempDir('vrngd-rpm-');
     rpmFile = execFileSync('bash', [path.join(ROOT, 'scripts/rpm/build.sh'), top], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-    root = installIntoTempRoot(['--initdir', '/etc/rc.d/init.d']);
+    // install.sh from the very tarball the RPM was built from (the RHEL layout)
+    const source = fs.readdirSync(path.join(top, 'SOURCES')).find((f) => /^vrngd-.*\.tar\.gz$/.test(f)) as string;
+    root = installIntoTempRoot(['--initdir', '/etc/rc.d/init.d', '--from', path.join(top, 'SOURCES', source)], { fromCheckout: true });
   }, 120000);
   afterAll(() => {
     for (const d of [top, root]) if (d) fs.rmSync(d, { recursive: true, force: true });

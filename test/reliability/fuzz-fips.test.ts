@@ -69,7 +69,7 @@ const nearPoker = fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({
 /** Exactly `ones` bits set, around the monobit bounds (9725 and 10275 fail, 9726 and 10274 pass). */
 const nearMonobit = fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.oneof(fc.integer({ min: 9715, max: 9735 }), fc.integer({ min: 10265, max: 10285 }))).map(([seed, ones]) => {
   const next = prng(seed);
-  const bits = Array.from({ length: 20000 }, (_, i) => (i < ones ? 1 : 0));
+  const bits: number[] = Array.from({ length: 20000 }, (_, i) => (i < ones ? 1 : 0));
   for (let i = bits.length - 1; i > 0; i--) {
     const j = next() % (i + 1);
     [bits[i], bits[j]] = [bits[j] as number, bits[i] as number];

@@ -5,10 +5,12 @@
 # the test-only 99vrngde2e modules are copied: nothing is installed on the host.
 # Non-systemd initramfs (dracut's own init, RHEL 6 style): modules base
 # (+ vrngd) + vrngde2e.
-# Usage: build-initramfs.sh vrngd|control OUT.img  (prints OUT.img's size in bytes)
+# vrngd-systemd: a systemd initramfs (RHEL 7+ style) where 90vrngd installs
+# vrngd-seed.service instead of the hook.
+# Usage: build-initramfs.sh vrngd|vrngd-systemd|control OUT.img  (prints OUT.img's size in bytes)
 # Env: VRNGD_E2E_CACHE (default test/e2e/.cache), VRNGD_NODE (node for the image).
 set -euo pipefail
-variant="${1:?usage: build-initramfs.sh vrngd|control OUT.img}"
+variant="${1:?usage: build-initramfs.sh vrngd|vrngd-systemd|control OUT.img}"
 out="${2:?usage: build-initramfs.sh vrngd|control OUT.img}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cache="${VRNGD_E2E_CACHE:-$root/test/e2e/.cache}"
@@ -24,7 +26,13 @@ cp -a "$root/scripts/e2e/dracut/99vrngde2e" "$base/modules.d/99vrngde2e"
 mkdir -p "$cache/dracut-conf.d"
 
 mods="base vrngde2e"
-if [ "$variant" = vrngd ]; then
+omit="systemd systemd-initrd dracut-systemd"
+case "$variant" in
+  vrngd|control) ;;
+  vrngd-systemd) mods="systemd systemd-initrd dracut-systemd $mods"; omit="" ;;
+  *) echo "build-initramfs.sh: unknown variant $variant" >&2; exit 64 ;;
+esac
+if [ "$variant" != control ]; then
   mods="$mods vrngd"
   node "$root/scripts/bundle.js" "$cache/bundle" >&2
   export VRNGD_LIBDIR="$cache/bundle"
@@ -35,7 +43,7 @@ fi
 export dracutbasedir="$base"
 dracut --force --quiet --no-hostonly --no-hostonly-cmdline --no-early-microcode \
   --kver "$kver" --kmoddir "$kroot/lib/modules/$kver" \
-  --modules "$mods" --omit "systemd systemd-initrd dracut-systemd" \
+  --modules "$mods" ${omit:+--omit "$omit"} \
   --compress gzip --confdir "$cache/dracut-conf.d" --conf /dev/null \
   --tmpdir "$cache" \
   "$out" >&2

@@ -4,6 +4,7 @@
 // booted from initramfs images built by the real dracut:
 //   - vrngd: base + the 90vrngd module (node, bundle, addon, preload, hook),
 //   - the same image with the Node 16 binary laid over it (the runtime floor),
+//   - a systemd initramfs where 90vrngd runs vrngd-seed.service instead of the hook,
 //   - control: the same dracut build without 90vrngd, virtio-rng loaded all the same.
 // From the guest console it checks that vrngd's node process ran JavaScript while
 // entropy_avail was below 256 (the seeder read it itself, before injecting), the
@@ -33,6 +34,8 @@ interface Boot {
   /** Seconds since boot of each "crng init done". */
   crngInit: number[];
   seedStart: number | null;
+  /** systemd initramfs: vrngd-seed.service's Result. */
+  unitResult: string | null;
   seed: { at: number; bytes: number; credited: number; before: number; after: number; readyBefore: string; readyAfter: string; ms: number; exit: number } | null;
   node: string | null;
   lastTimestamp: number;
@@ -66,6 +69,8 @@ async function boot(initrd: string, name: string, params: string[]): Promise<Boo
   const lines = dmesg.split('\n');
   const crngInit = lines.filter((l) => /\] random: crng init done/.test(l)).map(ts);
   const startLine = lines.find((l) => /\] vrngd-seed: starting/.test(l));
+  // systemd initramfs: when the unit's main process (node) was started, from systemctl
+  const unit = /E2E-UNIT vrngd-seed\.service result=(\S*) status=(\S*) unit_us=\d* start_us=(\d+)/.exec(text);
   const seedLine = lines.find((l) => /\] vrngd-seed: vrngd seed: /.test(l));
   const m = seedLine
     ? /vrngd seed: \w+: read (\d+) bytes from \/dev\/hwrng, credited (\d+) bits, entropy (\d+) -> (\d+) bits, crng ready (\S+) -> (\S+), (\d+) ms\s+\(exit (\d+)\)/.exec(seedLine)
@@ -75,7 +80,8 @@ async function boot(initrd: string, name: string, params: string[]): Promise<Boo
     log: text,
     dmesg,
     crngInit,
-    seedStart: startLine ? ts(startLine) : null,
+    seedStart: startLine ? ts(startLine) : unit ? Number(unit[3]) / 1e6 : null,
+    unitResult: unit ? (unit[1] as string) : null,
     seed:
       m && seedLine
         ? { at: ts(seedLine), bytes: Number(m[1]), credited: Number(m[2]), before: Number(m[3]), after: Number(m[4]), readyBefore: m[5] as string, readyAfter: m[6] as string, ms: Number(m[7]), exit: Number(m[8]) }
@@ -108,6 +114,7 @@ describe.skipIf(skip !== null)('vrngd seed in a real guest (QEMU TCG, Debian 6.1
   let control = '';
   let vrngd = '';
   let vrngd16: string | null = null;
+  let vrngdSystemd = '';
   const sizes: Record<string, number> = {};
 
   beforeAll(async () => {
@@ -117,6 +124,8 @@ describe.skipIf(skip !== null)('vrngd seed in a real guest (QEMU TCG, Debian 6.1
     vrngd = path.join(IMAGES, 'vrngd.img');
     sizes.control = Number(await sh(path.join(E2E, 'build-initramfs.sh'), ['control', control]));
     sizes.vrngd = Number(await sh(path.join(E2E, 'build-initramfs.sh'), ['vrngd', vrngd]));
+    vrngdSystemd = path.join(IMAGES, 'vrngd-systemd.img');
+    sizes.systemd = Number(await sh(path.join(E2E, 'build-initramfs.sh'), ['vrngd-systemd', vrngdSystemd]));
     process.stderr.write(`e2e: initramfs gzip sizes: control ${sizes.control} bytes, with 90vrngd ${sizes.vrngd} bytes (+${sizes.vrngd - sizes.control})\n`);
     let node16: string | null = null;
     try {
@@ -151,6 +160,13 @@ describe.skipIf(skip !== null)('vrngd seed in a real guest (QEMU TCG, Debian 6.1
     expect(b.node).toBe('v16.20.2');
     expectSeededBeforeCrngInit(b);
     process.stderr.write(`e2e node16: seed started ${b.seedStart}s, crng init ${b.crngInit[0]}s, ${JSON.stringify(b.seed)}\n`);
+  });
+
+  it('systemd initramfs: vrngd-seed.service does the same before udev coldplug', async () => {
+    const b = await boot(vrngdSystemd, 'vrngd-systemd', ['rd.vrngd.timeout=120', 'systemd.show_status=0']);
+    expect(b.unitResult).toBe('success');
+    expectSeededBeforeCrngInit(b);
+    process.stderr.write(`e2e systemd: node started ${b.seedStart}s, crng init ${b.crngInit[0]}s, ${JSON.stringify(b.seed)}\n`);
   });
 
   it(`control boot without vrngd: crng init comes later than with vrngd, or not within ${CONTROL_WAIT_S} s of waiting`, async () => {

@@ -1,5 +1,6 @@
 #!/bin/sh
-# TEST ONLY: runs after 90vrngd's pre-trigger hook. rd.e2e.wait=N waits up to N s
+# TEST ONLY: runs after 90vrngd's pre-trigger hook (non-systemd initramfs) or as
+# e2e-report.service after vrngd-seed.service (systemd one). rd.e2e.wait=N waits up to N s
 # for "crng init done" (the control boot), then dumps the kernel log and powers off.
 type getarg >/dev/null 2>&1 || . /lib/dracut-lib.sh
 modprobe -q virtio-rng 2>/dev/null
@@ -10,6 +11,18 @@ while [ "$i" -lt "$wait" ] && ! dmesg | grep -q 'crng init done'; do
     sleep 1
     i=$((i + 1))
 done
+# systemd initramfs: vrngd seed ran as vrngd-seed.service; its start (seconds
+# since boot), result and line go to the console
+if [ -d /run/systemd/system ]; then
+    start_us=$(systemctl show -p ExecMainStartTimestampMonotonic --value vrngd-seed.service 2>/dev/null)
+    status=$(systemctl show -p ExecMainStatus --value vrngd-seed.service 2>/dev/null)
+    end_us=$(systemctl show -p ExecMainExitTimestampMonotonic --value vrngd-seed.service 2>/dev/null)
+    unit_us=$(systemctl show -p InactiveExitTimestampMonotonic --value vrngd-seed.service 2>/dev/null)
+    echo "E2E-UNIT vrngd-seed.service result=$(systemctl show -p Result --value vrngd-seed.service) status=${status} unit_us=${unit_us} start_us=${start_us} end_us=${end_us}"
+    journalctl -b -u vrngd-seed.service -o cat --no-pager 2>/dev/null | grep '^vrngd seed:' | while read -r line; do
+        echo "<5>vrngd-seed: $line (exit $status)" > /dev/kmsg
+    done
+fi
 # a timestamped mark in the kernel log: how long this boot was watched
 echo "<5>e2e: watched ${i}s for crng init" > /dev/kmsg
 [ -x /usr/lib/vrngd/node/bin/node ] && echo "E2E-NODE $(/usr/lib/vrngd/node/bin/node --version)"

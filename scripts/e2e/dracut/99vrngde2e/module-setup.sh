@@ -12,5 +12,13 @@ installkernel() {
 install() {
     inst_multiple cat dmesg grep sleep modprobe
     inst_hook cmdline 99 "$moddir/e2e-cmdline.sh"
-    inst_hook pre-trigger 90 "$moddir/e2e-report.sh"
+    if dracut_module_included "systemd"; then
+        # systemd initramfs: a unit after vrngd-seed.service instead of the hook
+        inst_multiple journalctl systemctl tr
+        inst_script "$moddir/e2e-report.sh" /usr/lib/vrngd-e2e/e2e-report.sh
+        inst_simple "$moddir/e2e-report.service" "$systemdsystemunitdir/e2e-report.service"
+        $SYSTEMCTL -q --root "$initdir" add-wants sysinit.target e2e-report.service
+    else
+        inst_hook pre-trigger 90 "$moddir/e2e-report.sh"
+    fi
 }

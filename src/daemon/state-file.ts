@@ -56,22 +56,41 @@ export interface DaemonState {
   reseedSchedule?: string | null;
 }
 
-/** Writes the state atomically. Throws on failure; the daemon decides how loudly to say so. */
+/** Writes the state atomically. Throws on failure (the temp file is removed); the daemon decides how loudly to say so. */
 export function writeStateFile(file: string, state: DaemonState): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'w', 0o644);
+  const tmp = tempName(file, process.pid);
   try {
-    fs.writeSync(fd, `${JSON.stringify(state)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
+    const fd = fs.openSync(tmp, 'w', 0o644);
+    try {
+      fs.writeSync(fd, `${JSON.stringify(state)}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (e: unknown) {
     fs.rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+const tempName = (file: string, pid: number): string => path.join(path.dirname(file), `.${path.basename(file)}.${pid}.tmp`);
+
+/**
+ * Removes temp files that dead writers (SIGKILL between open and rename) left
+ * beside the state file. Best effort: called once at daemon start.
+ */
+export function removeStaleTempFiles(file: string): void {
+  const prefix = `.${path.basename(file)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(path.dirname(file));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = name.startsWith(prefix) && /^(\d+)\.tmp$/.exec(name.slice(prefix.length));
+    if (m && !pidAlive(Number(m[1]))) fs.rmSync(path.join(path.dirname(file), name), { force: true });
   }
 }
 

@@ -126,6 +126,34 @@ describe.skipIf(noRoot)('vrngd run on this machine', () => {
     expect(code).toBe(0);
   });
 
+  it('-o at a plain file writes checked bytes and credits nothing (rngd\'s write fallback)', async () => {
+    const out = path.join(tmp, 'out.bin');
+    fs.writeFileSync(out, '');
+    const state = path.join(tmp, 'out.json');
+    const r = start(['-f', '-r', '/dev/urandom', '-o', out, '--state-file', state]);
+    await until(r, 'is not a random device');
+    const t0 = Date.now();
+    while (fs.statSync(out).size < 5000 && Date.now() - t0 < 5000) await new Promise((res) => setTimeout(res, 20));
+    const { code } = await stopTimed(r);
+    expect(code).toBe(0);
+    expect(fs.statSync(out).size).toBeGreaterThanOrEqual(5000);
+    const st = readState(state);
+    expect(st.bitsCredited).toBe(0);
+    expect(st.bytesInjected).toBe(fs.statSync(out).size);
+  });
+
+  it('-t tests the source, feeds nothing and prints the rate at exit', async () => {
+    const r = start(['-t', '-r', '/dev/urandom', '--state-file', 'off']);
+    let out = '';
+    r.child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+    await until(r, 'test mode');
+    await new Promise((res) => setTimeout(res, 300));
+    const { code } = await stopTimed(r);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Entropy rate: [\d.e+]+ Mbits\/sec averaged over \d+ blocks for [\d.]+ seconds\n$/);
+    expect(r.stderr()).toMatch(/stopped; 0 bits credited in 0 injections/);
+  });
+
   it('no usable source: exit 69 naming what was tried', () => {
     const r = spawnSync(process.execPath, [CLI, 'run', '-f', '-r', path.join(tmp, 'missing'), '--state-file', 'off'], { encoding: 'utf8' });
     expect(r.status).toBe(69);

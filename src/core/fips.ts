@@ -97,37 +97,29 @@ function endedRunIndex(bit: number, length: number): number {
 const stateOf = (bit: number, length: number): number => (bit << RUN_STATE_BITS) | Math.min(length, LONG_RUN_BITS);
 
 function buildTransitions(): Uint16Array {
+  // Plain integer code: this runs at start-up, mostly before the JIT kicks in.
   const table = new Uint16Array(STATES * 256);
-  for (let bit = 0; bit < 2; bit++) {
-    for (let length = 0; length <= LONG_RUN_BITS; length++) {
-      const state = stateOf(bit, length);
-      for (let b = 0; b < 256; b++) {
-        const segs = byteSegments(b);
-        const [leadBit, leadLength] = segs[0] as [number, number];
-        const [tailBit, tailLength] = segs[segs.length - 1] as [number, number];
-        let next: number;
-        let eventA = SINK;
-        let eventB = SINK;
-        let longRun = false;
-        if (segs.length === 1) {
-          if (leadBit === bit) {
-            next = stateOf(bit, length + 8);
-          } else {
-            eventA = endedRunIndex(bit, length);
-            longRun = length >= LONG_RUN_BITS;
-            next = stateOf(leadBit, 8);
-          }
-        } else if (leadBit === bit) {
-          eventA = endedRunIndex(bit, length + leadLength);
-          longRun = length + leadLength >= LONG_RUN_BITS;
-          next = stateOf(tailBit, tailLength);
+  for (let b = 0; b < 256; b++) {
+    const segs = byteSegments(b);
+    const [leadBit, leadLength] = segs[0] as [number, number];
+    const [tailBit, tailLength] = segs[segs.length - 1] as [number, number];
+    const uniform = segs.length === 1;
+    const leadEnds = endedRunIndex(leadBit, leadLength);
+    for (let bit = 0; bit < 2; bit++) {
+      for (let length = 0; length <= LONG_RUN_BITS; length++) {
+        let entry: number;
+        if (leadBit === bit) {
+          // the carried run goes on: through the whole byte, or ends after the lead segment
+          entry = uniform
+            ? stateOf(bit, length + 8) | (eventCode(SINK, SINK, false) << EVENT_SHIFT)
+            : stateOf(tailBit, tailLength) | (eventCode(endedRunIndex(bit, length + leadLength), SINK, length + leadLength >= LONG_RUN_BITS) << EVENT_SHIFT);
         } else {
-          eventA = endedRunIndex(bit, length);
-          longRun = length >= LONG_RUN_BITS;
-          eventB = endedRunIndex(leadBit, leadLength);
-          next = stateOf(tailBit, tailLength);
+          // the carried run ends before the byte; the lead segment ends inside it unless uniform
+          entry =
+            (uniform ? stateOf(leadBit, 8) : stateOf(tailBit, tailLength)) |
+            (eventCode(endedRunIndex(bit, length), uniform ? SINK : leadEnds, length >= LONG_RUN_BITS) << EVENT_SHIFT);
         }
-        table[(state << 8) | b] = next | (eventCode(eventA, eventB, longRun) << EVENT_SHIFT);
+        table[(stateOf(bit, length) << 8) | b] = entry;
       }
     }
   }
@@ -167,9 +159,25 @@ for (let code = 0; code < EVENT_CODES; code++) {
   EVENT_LONG[code] = code & 1;
 }
 /** The event codes the table can produce (about a third of them): the only ones the per-block decode visits. */
-const CODES_IN_USE = Uint16Array.from(new Set(Array.from(TRANSITIONS, (e) => e >> EVENT_SHIFT))).sort();
+const CODES_IN_USE = ((): Uint16Array => {
+  const seen = new Uint8Array(EVENT_CODES);
+  for (let i = 0; i < TRANSITIONS.length; i++) seen[TRANSITIONS[i]! >> EVENT_SHIFT] = 1;
+  const codes: number[] = [];
+  seen.forEach((v, code) => v && codes.push(code));
+  return Uint16Array.from(codes);
+})();
 const [INNER0, INNER1, INNER2, INNER3] = buildInnerRuns() as [Float64Array, Float64Array, Float64Array, Float64Array];
 const NIBBLE_ONES = new Uint8Array(16).map((_, n) => (n & 1) + ((n >> 1) & 1) + ((n >> 2) & 1) + ((n >> 3) & 1));
+
+/** What a block measured, for diagnostics and tests (filled by testBlock when asked). */
+export interface FipsBlockStats {
+  /** One bits in the block (monobit). */
+  ones: number;
+  /** Sum of the squared counts of the 16 nibble values, as fips.c computes it (poker). */
+  pokerSum: number;
+  /** fips.c's runs[0..11]: lengths 1..5 and 6+ in two halves, labelled as fips.c labels them. */
+  runs: number[];
+}
 
 /**
  * One FIPS 140-2 test context per stream (rngd keeps one per source). Carries the
@@ -181,7 +189,7 @@ export class FipsTester {
   private lastBit = 0;
   private readonly byteCounts = new Int32Array(256);
   private readonly eventCounts = new Int32Array(EVENT_CODES);
-  private readonly scan = new Int32Array(3);
+  private readonly scan = new Int32Array(SCAN_SLOTS);
   private readonly runs = new Int32Array(14);
   private readonly poker = new Int32Array(16);
 
@@ -190,8 +198,11 @@ export class FipsTester {
     this.last32 = bootstrap | 0;
   }
 
-  /** Tests block[offset, offset+2500); returns the failure bitmask (0 = pass). Carries the continuous-test state across blocks. Allocation-free. */
-  testBlock(block: Uint8Array, offset = 0): number {
+  /**
+   * Tests block[offset, offset+2500); returns the failure bitmask (0 = pass). Carries the continuous-test state across blocks. Allocation-free
+   * (unless stats is given: then it is filled with what the block measured).
+   */
+  testBlock(block: Uint8Array, offset = 0, stats?: FipsBlockStats): number {
     if (!Number.isInteger(offset) || offset < 0 || offset + FIPS_BLOCK_BYTES > block.length) {
       throw new RangeError(`FipsTester.testBlock: need ${FIPS_BLOCK_BYTES} bytes at offset ${offset}, have ${block.length - offset}`);
     }
@@ -204,6 +215,11 @@ export class FipsTester {
 
     const runs = this.runs;
     let longRun = decodeEvents(this.eventCounts, runs);
+    const fixSub = scan[SCAN_FIX_SUB]!;
+    const fixAdd = scan[SCAN_FIX_ADD]!;
+    runs[fixSub] = runs[fixSub]! - 1;
+    runs[fixAdd] = runs[fixAdd]! + 1;
+    if (scan[SCAN_FIX_LONG]) longRun = true;
 
     // The last run of the block, counted under its own bit (fips.c's quirk).
     const runBit = state >> RUN_STATE_BITS;
@@ -227,6 +243,12 @@ export class FipsTester {
       pokerSum += g * g;
     }
 
+    if (stats) {
+      stats.ones = ones;
+      stats.pokerSum = pokerSum;
+      stats.runs = Array.from(runs.subarray(0, 12));
+    }
+
     let result = 0;
     if (scan[SCAN_REPEATED]) result |= FIPS_CONTINUOUS;
     if (longRun) result |= FIPS_LONGRUN;
@@ -247,48 +269,116 @@ export class FipsTester {
 const SCAN_STATE = 0;
 const SCAN_LAST32 = 1;
 const SCAN_REPEATED = 2;
+const SCAN_FIX_SUB = 3;
+const SCAN_FIX_ADD = 4;
+const SCAN_FIX_LONG = 5;
+const SCAN_SLOTS = 6;
+/** The block is scanned as two halves at once (words 0..311 and 312..624). */
+const HALF_BYTES = 312 * 4;
+/** Length of each byte's leading segment of equal bits. */
+const LEAD_LENGTH = Uint8Array.from({ length: 256 }, (_, b) => (byteSegments(b)[0] as [number, number])[1]);
+
+/** One byte through the byte histogram and the run state machine; returns the next state. */
+function step(table: Uint16Array, state: number, b: number, counts: Int32Array, events: Int32Array): number {
+  counts[b] = counts[b]! + 1;
+  const e = table[(state << 8) | b]!;
+  const k = e >> EVENT_SHIFT;
+  events[k] = events[k]! + 1;
+  return e & STATE_MASK;
+}
 
 /**
- * The byte loop: four bytes per step. The continuous test compares 32-bit
- * little-endian words; the run state machine and the byte histogram take the
- * bytes in stream order, each MSB first. scan carries state and last32 in,
- * and state, last32 and the repeated-word flag out.
+ * The byte loop. The continuous test compares 32-bit little-endian words; the
+ * run state machine and the byte histogram take the bytes in stream order, each
+ * MSB first. The two halves of the block run as two independent state machines
+ * in one loop (the table lookups form a dependency chain; two chains keep the
+ * CPU busier), and the run that crosses the middle is stitched afterwards: the
+ * second half starts as if a run of its first bit had just begun, so its first
+ * run is counted without the first half's open run. scan carries state and
+ * last32 in; state, last32, the repeated-word flag and the stitch fix-up out.
  */
 function scanBlock(block: Uint8Array, offset: number, scan: Int32Array, counts: Int32Array, events: Int32Array): void {
-  const table = TRANSITIONS;
-  let state = scan[SCAN_STATE]!;
-  let last32 = scan[SCAN_LAST32]!;
-  let repeated = 0;
+  const t = TRANSITIONS;
+  const mid = offset + HALF_BYTES;
   const end = offset + FIPS_BLOCK_BYTES;
-  for (let i = offset; i < end; i += 4) {
-    const b0 = block[i]!;
-    const b1 = block[i + 1]!;
-    const b2 = block[i + 2]!;
-    const b3 = block[i + 3]!;
-    const word = b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
-    repeated |= word === last32 ? 1 : 0;
-    last32 = word;
-    counts[b0] = counts[b0]! + 1;
-    counts[b1] = counts[b1]! + 1;
-    counts[b2] = counts[b2]! + 1;
-    counts[b3] = counts[b3]! + 1;
-    let e = table[(state << 8) | b0]!;
-    let k = e >> EVENT_SHIFT;
-    events[k] = events[k]! + 1;
-    e = table[((e & STATE_MASK) << 8) | b1]!;
-    k = e >> EVENT_SHIFT;
-    events[k] = events[k]! + 1;
-    e = table[((e & STATE_MASK) << 8) | b2]!;
-    k = e >> EVENT_SHIFT;
-    events[k] = events[k]! + 1;
-    e = table[((e & STATE_MASK) << 8) | b3]!;
-    k = e >> EVENT_SHIFT;
-    events[k] = events[k]! + 1;
-    state = e & STATE_MASK;
+  const c2 = block[mid]! >> 7;
+  let s1 = scan[SCAN_STATE]!;
+  let s2 = c2 << RUN_STATE_BITS;
+  let last1 = scan[SCAN_LAST32]!;
+  let last2 = block[mid - 4]! | (block[mid - 3]! << 8) | (block[mid - 2]! << 16) | (block[mid - 1]! << 24);
+  let repeated = 0;
+  for (let i = offset, j = mid; i < mid; i += 4, j += 4) {
+    const a0 = block[i]!;
+    const a1 = block[i + 1]!;
+    const a2 = block[i + 2]!;
+    const a3 = block[i + 3]!;
+    const b0 = block[j]!;
+    const b1 = block[j + 1]!;
+    const b2 = block[j + 2]!;
+    const b3 = block[j + 3]!;
+    const wa = a0 | (a1 << 8) | (a2 << 16) | (a3 << 24);
+    const wb = b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
+    repeated |= (wa === last1 ? 1 : 0) | (wb === last2 ? 1 : 0);
+    last1 = wa;
+    last2 = wb;
+    s1 = step(t, s1, a0, counts, events);
+    s2 = step(t, s2, b0, counts, events);
+    s1 = step(t, s1, a1, counts, events);
+    s2 = step(t, s2, b1, counts, events);
+    s1 = step(t, s1, a2, counts, events);
+    s2 = step(t, s2, b2, counts, events);
+    s1 = step(t, s1, a3, counts, events);
+    s2 = step(t, s2, b3, counts, events);
   }
-  scan[SCAN_STATE] = state;
-  scan[SCAN_LAST32] = last32;
+  for (let j = mid + HALF_BYTES; j < end; j += 4) {
+    const b0 = block[j]!;
+    const b1 = block[j + 1]!;
+    const b2 = block[j + 2]!;
+    const b3 = block[j + 3]!;
+    const wb = b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
+    repeated |= wb === last2 ? 1 : 0;
+    last2 = wb;
+    s2 = step(t, s2, b0, counts, events);
+    s2 = step(t, s2, b1, counts, events);
+    s2 = step(t, s2, b2, counts, events);
+    s2 = step(t, s2, b3, counts, events);
+  }
+
+  // Stitch: the first half's open run (c1, r1) meets the second half's first run.
+  const c1 = s1 >> RUN_STATE_BITS;
+  const r1 = s1 & 31;
+  let fixSub = SINK;
+  let fixAdd = SINK;
+  let fixLong = 0;
+  if (c1 !== c2) {
+    // a change at the middle: the open run ended there
+    fixAdd = endedRunIndex(c1, r1);
+    fixLong = r1 >= LONG_RUN_BITS ? 1 : 0;
+  } else {
+    // same bit: one run across the middle. The second half counted its first run
+    // (length f2) alone; when f2 >= 26 that count and the merged one agree (6+,
+    // long), otherwise replace it with the merged length r1 + f2.
+    const uniform = c2 ? 0xff : 0;
+    let f2 = 0;
+    let k = mid;
+    while (f2 < LONG_RUN_BITS && block[k] === uniform) {
+      f2 += 8;
+      k++;
+    }
+    if (f2 < LONG_RUN_BITS) {
+      const b = block[k]!;
+      if (b >> 7 === c2) f2 += LEAD_LENGTH[b]!;
+      fixSub = endedRunIndex(c2, f2);
+      fixAdd = endedRunIndex(c2, r1 + f2);
+      fixLong = r1 + f2 >= LONG_RUN_BITS ? 1 : 0;
+    }
+  }
+  scan[SCAN_STATE] = s2;
+  scan[SCAN_LAST32] = last2;
   scan[SCAN_REPEATED] = repeated;
+  scan[SCAN_FIX_SUB] = fixSub;
+  scan[SCAN_FIX_ADD] = fixAdd;
+  scan[SCAN_FIX_LONG] = fixLong;
 }
 
 /** Adds the runs ended at byte boundaries to runs[] and clears the event counts; true when one was long. */

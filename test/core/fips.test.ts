@@ -6,6 +6,7 @@
 import * as fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  FipsBlockStats,
   FIPS_BLOCK_BYTES,
   FIPS_CONTINUOUS,
   FIPS_LONGRUN,
@@ -19,6 +20,7 @@ import {
 import { FipsStreamChecker } from '../../src/core/fips-stream';
 import { BLOCK, SeededRandom, blockWithOnes, fipsCorpus, plantRun } from '../fixtures/fips/corpus';
 import { ensureRngtest, runRngtest } from '../fixtures/fips/oracle';
+import { ReferenceFips } from '../fixtures/fips/reference';
 import { skipReason } from '../helpers/env';
 
 const oracleMissing = skipReason([[ensureRngtest() === null, 'rngtest (rng-tools5) is not installed and cannot be']]);
@@ -97,6 +99,67 @@ describe('FipsTester API', () => {
   });
 });
 
+/** Runs a stream (bootstrap word first) through the engine and the naive reference; returns the first difference. */
+function compareWithReference(data: Uint8Array): string | null {
+  if (data.length < 4) return null;
+  const boot = data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24);
+  const engine = new FipsTester(boot);
+  const reference = new ReferenceFips(boot);
+  const stats: FipsBlockStats = { ones: 0, pokerSum: 0, runs: [] };
+  for (let at = 4, n = 0; at + BLOCK <= data.length; at += BLOCK, n++) {
+    const mask = engine.testBlock(data, at, stats);
+    const want = reference.test(data, at);
+    if (mask !== want.mask || JSON.stringify(stats) !== JSON.stringify(want.stats)) {
+      return `block ${n}: engine ${mask} ${JSON.stringify(stats)} reference ${want.mask} ${JSON.stringify(want.stats)}`;
+    }
+  }
+  return null;
+}
+
+describe('exact counts against a naive bit-by-bit model', () => {
+  it('agrees on every block of the corpus (ones, poker sum, all 12 run counts, mask)', () => {
+    for (const c of fipsCorpus()) expect(compareWithReference(c.data), c.name).toBeNull();
+  });
+
+  it('agrees on random blocks with runs planted across the middle and the edges of blocks (property)', () => {
+    const where = fc.oneof(
+      fc.integer({ min: 8 * 1248 - 40, max: 8 * 1248 + 8 }), // the middle of block 0, where the two halves meet
+      fc.integer({ min: 8 * BLOCK - 40, max: 8 * BLOCK + 8 }), // across the block boundary
+      fc.integer({ min: 8 * (BLOCK + 1248) - 40, max: 8 * (BLOCK + 1248) + 8 }),
+      fc.integer({ min: 0, max: 8 * 2 * BLOCK - 1 }),
+    );
+    const plant = fc.record({ at: where, length: fc.integer({ min: 1, max: 40 }), bit: fc.integer({ min: 0, max: 1 }) });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.array(plant, { minLength: 1, maxLength: 6 }), (seed, plants) => {
+        const data = new SeededRandom(seed).bytes(4 + 2 * BLOCK);
+        const blocks = data.subarray(4);
+        for (const p of plants) plantRun(blocks, p.at, Math.min(p.length, 8 * 2 * BLOCK - p.at), p.bit);
+        expect(compareWithReference(data)).toBeNull();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('agrees when a whole half or more is one run (uniform bytes at the middle)', () => {
+    const rng = new SeededRandom(9);
+    for (const [from, to] of [
+      [1240, 1256],
+      [1248, 1252],
+      [1244, 1248],
+      [1000, BLOCK],
+      [0, 1248],
+      [1248, BLOCK],
+      [1245, 1249],
+    ] as const) {
+      for (const fill of [0, 0xff]) {
+        const data = rng.bytes(4 + 2 * BLOCK);
+        data.fill(fill, 4 + from, 4 + to);
+        expect(compareWithReference(data), `${from}..${to} = ${fill}`).toBeNull();
+      }
+    }
+  });
+});
+
 describe('FipsStreamChecker', () => {
   it('gives the same counts and the same passing bytes whatever the chunking', () => {
     const rng = new SeededRandom(4);
@@ -161,6 +224,28 @@ describe.skipIf(oracleMissing !== null)('agreement with rngtest (rng-tools5)', (
 
   it.each(corpus.filter((_, i) => i % 3 === 0).map((c) => [c.name, c.data] as const))('%s: same counts with --pipe', (_name, data) => {
     expect(engineCounts(data, { pipe: true })).toEqual(oracleCounts(data, ['-p']).counts);
+  });
+
+  it('the naive model (used above for exact counts) gives rngtest verdict counts on the corpus', () => {
+    for (const c of corpus) {
+      const oracle = oracleCounts(c.data).counts;
+      if (oracle === null) continue;
+      const reference = new ReferenceFips(c.data.readInt32LE(0));
+      const failures = [0, 0, 0, 0, 0];
+      let passed = 0;
+      let failed = 0;
+      for (let at = 4; at + BLOCK <= c.data.length; at += BLOCK) {
+        const { mask } = reference.test(c.data, at);
+        if (mask === 0) passed++;
+        else failed++;
+        FIPS_TESTS.forEach((t, i) => (failures[i] = (failures[i] as number) + (mask & t.mask ? 1 : 0)));
+      }
+      expect([passed, failed, ...failures], c.name).toEqual([
+        oracle['FIPS 140-2 successes'],
+        oracle['FIPS 140-2 failures'],
+        ...FIPS_TESTS.map((t) => oracle[t.label]),
+      ]);
+    }
   });
 
   it('exercises every test and both block-start quirks (the corpus is not vacuous)', () => {

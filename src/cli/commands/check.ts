@@ -106,26 +106,65 @@ const nowNs = (): number => Number(process.hrtime.bigint());
 type ChunkReader = { next(): Promise<Uint8Array | null>; close(): Promise<void> };
 
 async function openFile(path: string): Promise<ChunkReader> {
-  let fh: fs.promises.FileHandle;
+  let fd: number;
   try {
-    fh = await fs.promises.open(path, 'r');
+    fd = await new Promise<number>((resolve, reject) => fs.open(path, 'r', (err, n) => (err ? reject(err) : resolve(n))));
   } catch (e: unknown) {
     throw new CliError(`check: cannot open ${path}: ${describeError(e)}`, exitCodeFor(e, { input: true }));
   }
-  const buf = Buffer.allocUnsafe(READ_BYTES);
+  return fdReader(fd, path, true);
+}
+
+/**
+ * Reads a file descriptor in 1 MiB chunks with one read ahead: while the caller
+ * tests one buffer, the thread pool fills the other. Two buffers, reused.
+ */
+function fdReader(fd: number, label: string, closeFd: boolean): ChunkReader {
+  const buffers: [Buffer, Buffer] = [Buffer.allocUnsafe(READ_BYTES), Buffer.allocUnsafe(READ_BYTES)];
+  let which: 0 | 1 = 0;
+  let pending: Promise<number> | null = null;
+  let ended = false;
+  const readInto = (buf: Buffer): Promise<number> =>
+    new Promise((resolve, reject) => fs.read(fd, buf, 0, buf.length, null, (err, n) => (err ? reject(err) : resolve(n))));
   return {
     async next() {
+      if (ended) return null;
+      const buf = buffers[which];
       let n: number;
       try {
-        n = (await fh.read(buf, 0, buf.length, null)).bytesRead;
+        n = await (pending ?? readInto(buf));
       } catch (e: unknown) {
-        await fh.close().catch(() => undefined);
-        throw new CliError(`check: cannot read ${path}: ${describeError(e)}`, exitCodeFor(e, { input: true }));
+        ended = true;
+        throw new CliError(`check: cannot read ${label}: ${describeError(e)}`, exitCodeFor(e, { input: true }));
+      } finally {
+        pending = null;
       }
-      return n === 0 ? null : buf.subarray(0, n);
+      if (n === 0) {
+        ended = true;
+        return null;
+      }
+      which = which === 0 ? 1 : 0;
+      pending = readInto(buffers[which]);
+      pending.catch(() => undefined); // a failure is reported by the next call
+      return buf.subarray(0, n);
     },
-    close: () => fh.close(),
+    async close() {
+      if (pending) await pending.catch(() => undefined);
+      if (closeFd) await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
+    },
   };
+}
+
+/** Standard input: read the descriptor directly when it is a regular file (fast path), else the stream. */
+function stdinReader(io: CliIo): ChunkReader {
+  if (io.stdin === process.stdin) {
+    try {
+      if (fs.fstatSync(0).isFile()) return fdReader(0, 'standard input', false);
+    } catch {
+      /* fall back to the stream */
+    }
+  }
+  return streamReader(io.stdin);
 }
 
 function streamReader(stream: NodeJS.ReadableStream): ChunkReader {
@@ -182,7 +221,7 @@ export async function runCheck(opts: CheckOptions, io: CliIo): Promise<number> {
   const checker = new FipsStreamChecker({ blockCount: opts.blockCount, pipe: opts.pipe });
   const report = opts.pipe ? io.stderr : io.stdout;
   if (!opts.pipe && !opts.json) report.write(`${PREFIX}starting FIPS tests...\n`);
-  const reader = opts.file === null ? streamReader(io.stdin) : await openFile(opts.file);
+  const reader = opts.file === null ? stdinReader(io) : await openFile(opts.file);
   const writer = opts.pipe ? makeWriter(io.stdout) : null;
   const input = new SpeedStat();
   const fips = new SpeedStat();

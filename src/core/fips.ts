@@ -97,29 +97,34 @@ function endedRunIndex(bit: number, length: number): number {
 const stateOf = (bit: number, length: number): number => (bit << RUN_STATE_BITS) | Math.min(length, LONG_RUN_BITS);
 
 function buildTransitions(): Uint16Array {
-  // Plain integer code: this runs at start-up, mostly before the JIT kicks in.
+  // Runs at start-up, mostly before the JIT kicks in: per byte, the few values
+  // that do not depend on the carried run, then plain integer code per length.
   const table = new Uint16Array(STATES * 256);
+  const noEvent = eventCode(SINK, SINK, false);
   for (let b = 0; b < 256; b++) {
     const segs = byteSegments(b);
     const [leadBit, leadLength] = segs[0] as [number, number];
     const [tailBit, tailLength] = segs[segs.length - 1] as [number, number];
     const uniform = segs.length === 1;
-    const leadEnds = endedRunIndex(leadBit, leadLength);
+    const afterByte = uniform ? stateOf(leadBit, 8) : stateOf(tailBit, tailLength);
+    const leadEnds = uniform ? SINK : endedRunIndex(leadBit, leadLength);
     for (let bit = 0; bit < 2; bit++) {
+      const base = bit << (RUN_STATE_BITS + 8);
       for (let length = 0; length <= LONG_RUN_BITS; length++) {
         let entry: number;
-        if (leadBit === bit) {
-          // the carried run goes on: through the whole byte, or ends after the lead segment
-          entry = uniform
-            ? stateOf(bit, length + 8) | (eventCode(SINK, SINK, false) << EVENT_SHIFT)
-            : stateOf(tailBit, tailLength) | (eventCode(endedRunIndex(bit, length + leadLength), SINK, length + leadLength >= LONG_RUN_BITS) << EVENT_SHIFT);
+        if (leadBit !== bit) {
+          // the carried run ended before this byte; the lead segment ends inside it unless uniform
+          const ended = Math.min(length, 6) - 1 + 6 * (1 - bit); // -1: fips.c's block-start phantom
+          entry = afterByte | (eventCode(ended < 0 ? PHANTOM_POKER15 : ended, leadEnds, length >= LONG_RUN_BITS) << EVENT_SHIFT);
+        } else if (uniform) {
+          // the carried run goes on through the whole byte
+          entry = (bit << RUN_STATE_BITS) | Math.min(length + 8, LONG_RUN_BITS) | (noEvent << EVENT_SHIFT);
         } else {
-          // the carried run ends before the byte; the lead segment ends inside it unless uniform
-          entry =
-            (uniform ? stateOf(leadBit, 8) : stateOf(tailBit, tailLength)) |
-            (eventCode(endedRunIndex(bit, length), uniform ? SINK : leadEnds, length >= LONG_RUN_BITS) << EVENT_SHIFT);
+          // the carried run ends after the lead segment
+          const total = length + leadLength;
+          entry = afterByte | (eventCode(Math.min(total, 6) - 1 + 6 * (1 - bit), SINK, total >= LONG_RUN_BITS) << EVENT_SHIFT);
         }
-        table[(stateOf(bit, length) << 8) | b] = entry;
+        table[base | (length << 8) | b] = entry;
       }
     }
   }
@@ -188,7 +193,7 @@ export class FipsTester {
   /** rngtest's last_bit: the value of the stream's last tested bit (0 before any). */
   private lastBit = 0;
   private readonly byteCounts = new Int32Array(256);
-  private readonly eventCounts = new Int32Array(EVENT_CODES);
+  private readonly eventCounts = new Int32Array(EVENT_REGIONS * EVENT_REGION);
   private readonly scan = new Int32Array(SCAN_SLOTS);
   private readonly runs = new Int32Array(14);
   private readonly poker = new Int32Array(16);
@@ -278,11 +283,19 @@ const HALF_BYTES = 312 * 4;
 /** Length of each byte's leading segment of equal bits. */
 const LEAD_LENGTH = Uint8Array.from({ length: 256 }, (_, b) => (byteSegments(b)[0] as [number, number])[1]);
 
+/**
+ * Event counts live in EVENT_REGIONS copies (one per chain and byte parity) that
+ * are summed per block: the same few codes come up again and again, and
+ * incrementing one counter back to back stalls on the store just made.
+ */
+const EVENT_REGION = 512;
+const EVENT_REGIONS = 4;
+
 /** One byte through the byte histogram and the run state machine; returns the next state. */
-function step(table: Uint16Array, state: number, b: number, counts: Int32Array, events: Int32Array): number {
+function step(table: Uint16Array, state: number, b: number, counts: Int32Array, events: Int32Array, region: number): number {
   counts[b] = counts[b]! + 1;
   const e = table[(state << 8) | b]!;
-  const k = e >> EVENT_SHIFT;
+  const k = (e >> EVENT_SHIFT) | region;
   events[k] = events[k]! + 1;
   return e & STATE_MASK;
 }
@@ -321,14 +334,14 @@ function scanBlock(block: Uint8Array, offset: number, scan: Int32Array, counts: 
     repeated |= (wa === last1 ? 1 : 0) | (wb === last2 ? 1 : 0);
     last1 = wa;
     last2 = wb;
-    s1 = step(t, s1, a0, counts, events);
-    s2 = step(t, s2, b0, counts, events);
-    s1 = step(t, s1, a1, counts, events);
-    s2 = step(t, s2, b1, counts, events);
-    s1 = step(t, s1, a2, counts, events);
-    s2 = step(t, s2, b2, counts, events);
-    s1 = step(t, s1, a3, counts, events);
-    s2 = step(t, s2, b3, counts, events);
+    s1 = step(t, s1, a0, counts, events, 0);
+    s2 = step(t, s2, b0, counts, events, 2 * EVENT_REGION);
+    s1 = step(t, s1, a1, counts, events, EVENT_REGION);
+    s2 = step(t, s2, b1, counts, events, 3 * EVENT_REGION);
+    s1 = step(t, s1, a2, counts, events, 0);
+    s2 = step(t, s2, b2, counts, events, 2 * EVENT_REGION);
+    s1 = step(t, s1, a3, counts, events, EVENT_REGION);
+    s2 = step(t, s2, b3, counts, events, 3 * EVENT_REGION);
   }
   for (let j = mid + HALF_BYTES; j < end; j += 4) {
     const b0 = block[j]!;
@@ -338,10 +351,10 @@ function scanBlock(block: Uint8Array, offset: number, scan: Int32Array, counts: 
     const wb = b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
     repeated |= wb === last2 ? 1 : 0;
     last2 = wb;
-    s2 = step(t, s2, b0, counts, events);
-    s2 = step(t, s2, b1, counts, events);
-    s2 = step(t, s2, b2, counts, events);
-    s2 = step(t, s2, b3, counts, events);
+    s2 = step(t, s2, b0, counts, events, 2 * EVENT_REGION);
+    s2 = step(t, s2, b1, counts, events, 3 * EVENT_REGION);
+    s2 = step(t, s2, b2, counts, events, 2 * EVENT_REGION);
+    s2 = step(t, s2, b3, counts, events, 3 * EVENT_REGION);
   }
 
   // Stitch: the first half's open run (c1, r1) meets the second half's first run.
@@ -386,7 +399,7 @@ function decodeEvents(events: Int32Array, runs: Int32Array): boolean {
   let longRuns = 0;
   for (let c = 0; c < CODES_IN_USE.length; c++) {
     const code = CODES_IN_USE[c]!;
-    const n = events[code]!;
+    const n = events[code]! + events[code + EVENT_REGION]! + events[code + 2 * EVENT_REGION]! + events[code + 3 * EVENT_REGION]!;
     const a = EVENT_A[code]!;
     const b = EVENT_B[code]!;
     runs[a] = runs[a]! + n;
@@ -404,14 +417,19 @@ function decodeByteCounts(counts: Int32Array, poker: Int32Array, runs: Int32Arra
   let inner1 = 0;
   let inner2 = 0;
   let inner3 = 0;
-  for (let b = 0; b < 256; b++) {
-    const n = counts[b]!;
-    poker[b >> 4] = poker[b >> 4]! + n;
-    poker[b & 15] = poker[b & 15]! + n;
-    inner0 += n * INNER0[b]!;
-    inner1 += n * INNER1[b]!;
-    inner2 += n * INNER2[b]!;
-    inner3 += n * INNER3[b]!;
+  for (let high = 0; high < 16; high++) {
+    let row = 0; // bytes with this high nibble (a local: no back-to-back stores to one counter)
+    for (let low = 0; low < 16; low++) {
+      const b = (high << 4) | low;
+      const n = counts[b]!;
+      row += n;
+      poker[low] = poker[low]! + n;
+      inner0 += n * INNER0[b]!;
+      inner1 += n * INNER1[b]!;
+      inner2 += n * INNER2[b]!;
+      inner3 += n * INNER3[b]!;
+    }
+    poker[high] = poker[high]! + row;
   }
   counts.fill(0);
   addPacked(runs, 0, inner0);

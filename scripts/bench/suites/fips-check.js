@@ -166,7 +166,7 @@ module.exports = {
         baseline: cpu('rngtest'),
         unit: 'Mibit/s',
         ratio: timeFile ? cpu('file') / cpu('rngtest') : null,
-        notes: timeFile ? 'bits over CPU time of all threads, start-up included; insensitive to other load' : '/usr/bin/time missing',
+        notes: timeFile ? 'bits over CPU time of all threads, start-up included; less sensitive to other load than wall time' : '/usr/bin/time missing',
       },
       {
         case: `check FILE vs rngtest < FILE, ${sizeLabel}, start-up subtracted`,

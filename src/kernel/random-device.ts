@@ -15,8 +15,16 @@ export interface RandomDevice {
   addEntropy(data: Uint8Array, entropyBits: number): void;
   /** Mixes data without credit by write(2) (on 2.6.32/3.10 this reaches the urandom pool at once). */
   write(data: Uint8Array): void;
-  /** Waits up to timeoutMs (≤ 60000) for events (POLLIN/POLLOUT); resolves revents, 0 on timeout. */
+  /**
+   * Waits up to timeoutMs (≤ 60000) for events (POLLIN/POLLOUT); resolves revents,
+   * 0 on timeout or when interruptPoll() was called meanwhile.
+   */
   poll(events: number, timeoutMs: number): Promise<number>;
+  /**
+   * Makes a pending poll() resolve 0 at once (a stop never waits for its timeout).
+   * Optional: only adapters whose poll can block a thread for long need it.
+   */
+  interruptPoll?(): void;
   /** getrandom(GRND_NONBLOCK): true ready, false not yet, null kernel has no getrandom. */
   crngReady(): boolean | null;
   /** RNDRESEEDCRNG: true done, false unsupported (pre-4.17). @throws ENODATA before the crng is ready. */
@@ -74,11 +82,33 @@ export class LinuxRandomDevice implements RandomDevice {
     while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off);
   }
 
+  /** [readFd, writeFd]: a byte written wakes the poll thread (see interruptPoll). */
+  private wake: [number, number] | null = null;
+
   async poll(events: number, timeoutMs: number): Promise<number> {
+    this.wake ??= kernelCall(() => this.binding.makeWakePipe());
+    const wakeFd = this.wake[0];
+    let revents: number;
     try {
-      return await this.binding.pollFd(this.fd, events, timeoutMs);
+      revents = await this.binding.pollFd(this.fd, events, timeoutMs, wakeFd);
     } catch (e: unknown) {
       throw fromNativeError(e);
+    }
+    if (revents !== this.binding.constants.POLL_WOKEN) return revents;
+    try {
+      fs.readSync(wakeFd, Buffer.alloc(64)); // drain: the pipe is non-blocking
+    } catch {
+      // EAGAIN: already drained
+    }
+    return 0;
+  }
+
+  interruptPoll(): void {
+    if (!this.wake) return;
+    try {
+      fs.writeSync(this.wake[1], Buffer.from([1]));
+    } catch {
+      // EAGAIN: the pipe is full, so a wakeup is pending anyway
     }
   }
 
@@ -93,5 +123,7 @@ export class LinuxRandomDevice implements RandomDevice {
   close(): void {
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
+    if (this.wake) for (const fd of this.wake) fs.closeSync(fd);
+    this.wake = null;
   }
 }

@@ -8,8 +8,14 @@ export interface RndBinding {
   getEntropyCount(fd: number): number;
   /** ioctl(RNDADDENTROPY): mix data, credit entropyBits (0..8*length). Needs CAP_SYS_ADMIN. */
   addEntropy(fd: number, data: Uint8Array, entropyBits: number): void;
-  /** poll(2) on a worker thread; resolves revents (0 on timeout). timeoutMs 0..60000. */
-  pollFd(fd: number, events: number, timeoutMs: number): Promise<number>;
+  /**
+   * poll(2) on a worker thread; resolves revents (0 on timeout). timeoutMs 0..60000.
+   * With wakeFd (the read end of makeWakePipe()), resolves constants.POLL_WOKEN as
+   * soon as a byte is written to the pipe: a stop never waits for the timeout.
+   */
+  pollFd(fd: number, events: number, timeoutMs: number, wakeFd?: number): Promise<number>;
+  /** A non-blocking close-on-exec pipe [readFd, writeFd]; the caller owns and closes both. */
+  makeWakePipe(): [number, number];
   /** getrandom(GRND_NONBLOCK): true ready, false not yet, null no getrandom (ENOSYS). */
   crngReady(): boolean | null;
   /** ioctl(RNDRESEEDCRNG): true done, false unsupported (EINVAL before 4.17). */
@@ -27,6 +33,7 @@ export interface RndBinding {
     POLLHUP: number;
     MAX_ADD_BYTES: number;
     MAX_POLL_MS: number;
+    POLL_WOKEN: number;
   };
 }
 

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <node_api.h>
 
@@ -164,21 +165,30 @@ static napi_value add_entropy(napi_env env, napi_callback_info info)
 struct poll_work {
 	napi_async_work work;
 	napi_deferred deferred;
-	int fd, events, timeout_ms, revents, err;
+	int fd, events, timeout_ms, wake_fd, revents, err;
 };
+
+/* Resolved instead of revents when the wake fd became readable (a stop). */
+#define POLL_WOKEN (-1)
 
 static void poll_execute(napi_env env, void *data)
 {
 	struct poll_work *w = data;
-	struct pollfd p = { .fd = w->fd, .events = (short)w->events, .revents = 0 };
+	struct pollfd p[2] = {
+		{ .fd = w->fd, .events = (short)w->events, .revents = 0 },
+		{ .fd = w->wake_fd, .events = POLLIN, .revents = 0 },
+	};
 	int rc;
 
 	(void)env;
 	do
-		rc = poll(&p, 1, w->timeout_ms);
+		rc = poll(p, w->wake_fd >= 0 ? 2 : 1, w->timeout_ms);
 	while (rc < 0 && errno == EINTR);
 	w->err = rc < 0 ? errno : 0;
-	w->revents = rc > 0 ? p.revents : 0;
+	if (rc > 0 && w->wake_fd >= 0 && p[1].revents)
+		w->revents = POLL_WOKEN;
+	else
+		w->revents = rc > 0 ? p[0].revents : 0;
 }
 
 static void poll_complete(napi_env env, napi_status status, void *data)
@@ -204,15 +214,20 @@ static void poll_complete(napi_env env, napi_status status, void *data)
 
 static napi_value poll_fd(napi_env env, napi_callback_info info)
 {
-	size_t argc = 3;
-	napi_value argv[3], promise, name;
-	int32_t fd, events, timeout_ms;
+	size_t argc = 4;
+	napi_value argv[4], promise, name;
+	int32_t fd, events, timeout_ms, wake_fd = -1;
+	napi_valuetype t = napi_undefined;
 	struct poll_work *w;
 
 	CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (argc < 3 || !arg_int(env, argv[0], 0, INT_MAX, &fd) ||
 	    !arg_int(env, argv[1], 0, 0x7fff, &events))
-		return usage(env, "Usage: pollFd(fd, events, timeoutMs)");
+		return usage(env, "Usage: pollFd(fd, events, timeoutMs[, wakeFd])");
+	if (argc >= 4)
+		CALL(env, napi_typeof(env, argv[3], &t));
+	if (t != napi_undefined && !arg_int(env, argv[3], 0, INT_MAX, &wake_fd))
+		return usage(env, "Usage: pollFd(fd, events, timeoutMs[, wakeFd])");
 	if (!arg_int(env, argv[2], 0, MAX_POLL_MS, &timeout_ms)) {
 		napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "pollFd: timeoutMs must be 0 to 60000");
 		return NULL;
@@ -223,6 +238,7 @@ static napi_value poll_fd(napi_env env, napi_callback_info info)
 	w->fd = fd;
 	w->events = events;
 	w->timeout_ms = timeout_ms;
+	w->wake_fd = wake_fd;
 	if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
 	    napi_create_string_utf8(env, "vrngd.poll", NAPI_AUTO_LENGTH, &name) != napi_ok ||
 	    napi_create_async_work(env, NULL, name, poll_execute, poll_complete, w, &w->work) != napi_ok) {
@@ -237,6 +253,24 @@ static napi_value poll_fd(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	return promise;
+}
+
+/* A non-blocking, close-on-exec pipe [readFd, writeFd] for waking a pollFd
+ * early (a stop). The one place C creates fds; TypeScript owns and closes them. */
+static napi_value make_wake_pipe(napi_env env, napi_callback_info info)
+{
+	int fds[2];
+	napi_value result, v;
+
+	(void)info;
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+		return throw_errno(env, "pipe2", errno);
+	CALL(env, napi_create_array_with_length(env, 2, &result));
+	CALL(env, napi_create_int32(env, fds[0], &v));
+	CALL(env, napi_set_element(env, result, 0, v));
+	CALL(env, napi_create_int32(env, fds[1], &v));
+	CALL(env, napi_set_element(env, result, 1, v));
+	return result;
 }
 
 /* true: crng ready; false: EAGAIN (not yet); null: no getrandom (ENOSYS, 2.6.32/3.10). */
@@ -413,6 +447,7 @@ static napi_value init(napi_env env, napi_value exports)
 	EXPORT("getEntropyCount", get_entropy_count);
 	EXPORT("addEntropy", add_entropy);
 	EXPORT("pollFd", poll_fd);
+	EXPORT("makeWakePipe", make_wake_pipe);
 	EXPORT("crngReady", crng_ready);
 	EXPORT("reseedCrng", reseed_crng);
 	EXPORT("sendDatagram", send_datagram);
@@ -428,6 +463,7 @@ static napi_value init(napi_env env, napi_value exports)
 	CONST("POLLHUP", POLLHUP);
 	CONST("MAX_ADD_BYTES", MAX_ADD_BYTES);
 	CONST("MAX_POLL_MS", MAX_POLL_MS);
+	CONST("POLL_WOKEN", POLL_WOKEN);
 #undef CONST
 	CALL(env, napi_set_named_property(env, exports, "constants", constants));
 	return exports;

@@ -122,6 +122,8 @@ describe('abuse never crashes the process', () => {
     ['pollFd', [0, 1, 60001]],
     ['pollFd', [0, 1, Infinity]],
     ['pollFd', [0, 'POLLIN', 10]],
+    ['pollFd', [0, 1, 10, 'wake']],
+    ['pollFd', [0, 1, 10, -2]],
     ['reseedCrng', []],
     ['reseedCrng', [null]],
     ['sendDatagram', []],
@@ -161,6 +163,31 @@ describe('pollFd (poll(2) off the main thread)', () => {
     clearInterval(timer);
     expect(revents).toBe(0);
     expect(ticks).toBeGreaterThan(3);
+  });
+
+  it('a byte on the wake pipe ends a long poll at once', async () => {
+    const [r, w] = binding.makeWakePipe();
+    try {
+      const pending = binding.pollFd(randomFd, 0x002, 60000, r);
+      setTimeout(() => fs.writeSync(w, Buffer.from([1])), 20);
+      expect(await pending).toBe(binding.constants.POLL_WOKEN);
+    } finally {
+      fs.closeSync(r);
+      fs.closeSync(w);
+    }
+  });
+
+  it('LinuxRandomDevice.interruptPoll resolves a pending poll with 0', async () => {
+    const device = new LinuxRandomDevice();
+    try {
+      await device.poll(0x002, 0); // creates the wake pipe
+      const pending = device.poll(0x002, 60000);
+      setTimeout(() => device.interruptPoll(), 20);
+      expect(await pending).toBe(0);
+      expect(await device.poll(0x002, 0)).toBe(0); // drained: the next poll is not woken early
+    } finally {
+      device.close();
+    }
   });
 
   it('reports POLLNVAL for a closed descriptor', async () => {

@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests and benchmarks use (root, Debian/Ubuntu):
-# rng-tools5 (rngtest/rngd: the FIPS oracle and the benchmark peer), systemd
-# (systemd-analyze), util-linux (setpriv). Idempotent; apt-get update only when
-# something is missing.
+# Installs the Debian packages that the tests, the real-guest tests and the
+# benchmarks use (root, Debian/Ubuntu). Idempotent: apt-get update only when
+# something is missing. `--list` prints the package names and exits.
+#   rng-tools5            rngtest (the FIPS oracle) and rngd 5 (the benchmark peer)
+#   systemd               systemd-analyze verify/security
+#   util-linux            setpriv, unshare
+#   rpm                   rpmbuild, rpm -qlp
+#   man-db groff-base     man -l renders vrngd(8)
+#   python3 python3-seccomp strace   sd_notify receiver, each unit's syscall filter
+#   qemu-system-x86 dracut-core cpio kmod zstd   real-guest boots (npm run test:e2e)
+#   cloud-init            cloud-init schema on the shipped cloud-configs
 set -euo pipefail
+pkgs=(rng-tools5 systemd util-linux rpm man-db groff-base python3 python3-seccomp strace
+  qemu-system-x86 dracut-core cpio kmod zstd cloud-init)
+if [ "${1:-}" = "--list" ]; then
+  printf '%s\n' "${pkgs[@]}"
+  exit 0
+fi
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for pkg in rng-tools5 systemd util-linux; do
+for pkg in "${pkgs[@]}"; do
   have "$pkg" || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

@@ -30,8 +30,8 @@ const BASE_IMAGE = path.join(CACHE, 'images', 'vrngd.img');
 
 const skip = skipReason([
   [isRoot, 'not root: dracut and depmod -b need root'],
-  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/e2e/setup.sh)'],
-  [which('dracut') !== null, 'dracut missing (bash scripts/e2e/setup.sh)'],
+  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/setup-deps.sh)'],
+  [which('dracut') !== null, 'dracut missing (bash scripts/setup-deps.sh)'],
   [which('cpio') !== null, 'cpio missing'],
   [fs.existsSync(path.join(ROOT, 'build', 'Release', 'vrngd.node')), 'build/Release/vrngd.node missing (npm run build:native)'],
 ]);

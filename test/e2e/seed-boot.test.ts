@@ -23,8 +23,8 @@ const CONTROL_WAIT_S = 30;
 
 const skip = skipReason([
   [isRoot, 'not root: dracut and depmod -b need root'],
-  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/e2e/setup.sh)'],
-  [which('dracut') !== null, 'dracut missing (bash scripts/e2e/setup.sh)'],
+  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/setup-deps.sh)'],
+  [which('dracut') !== null, 'dracut missing (bash scripts/setup-deps.sh)'],
   [fs.existsSync(path.join(ROOT, 'build', 'Release', 'vrngd-preload.so')), 'build/Release/vrngd-preload.so missing (npm run build:native)'],
 ]);
 

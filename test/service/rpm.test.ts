@@ -12,7 +12,7 @@ import { isRoot, ROOT, skipReason, which } from '../helpers/env';
 import { installIntoTempRoot, listTree, manifest, run, tempDir } from './install-root';
 
 const noRpm = skipReason([
-  [which('rpmbuild') !== null && which('rpm') !== null, 'rpmbuild not installed (scripts/service-deps.sh installs rpm)'],
+  [which('rpmbuild') !== null && which('rpm') !== null, 'rpmbuild not installed (scripts/setup-deps.sh installs rpm)'],
 ]);
 
 describe.skipIf(noRpm !== null)('the vrngd RPM', () => {

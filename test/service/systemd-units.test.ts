@@ -200,7 +200,7 @@ const python = which('python3');
 
 
 describe.skipIf(noAnalyze !== null)('the seccomp filter against what node, the addon and dd really call', () => {
-  const noStrace = skipReason([[strace !== null, 'strace not installed (scripts/service-deps.sh installs it)']]);
+  const noStrace = skipReason([[strace !== null, 'strace not installed (scripts/setup-deps.sh installs it)']]);
   let root = '';
   let script = '';
   beforeAll(() => {
@@ -355,7 +355,7 @@ describe.skipIf(noAnalyze !== null)('each unit\'s seccomp filter and W^X, applie
   const noSandbox = skipReason([
     [isRoot, 'the unit sandbox test needs root (CAP_SYS_ADMIN, setpriv)'],
     [which('setpriv') !== null, 'setpriv not installed (util-linux)'],
-    [py !== null, 'python3-seccomp not installed (scripts/service-deps.sh installs it)'],
+    [py !== null, 'python3-seccomp not installed (scripts/setup-deps.sh installs it)'],
     [mdweWorks, 'kernel has no PR_SET_MDWE (Linux < 6.3)'],
   ]);
   let root = '';
@@ -421,7 +421,7 @@ describe.skipIf(noAnalyze !== null)('vrngd.service: the daemon starts, notifies 
   const noSandbox = skipReason([
     [isRoot, 'the unit sandbox test needs root (CAP_SYS_ADMIN, setpriv)'],
     [which('setpriv') !== null, 'setpriv not installed (util-linux)'],
-    [py !== null, 'python3-seccomp not installed (scripts/service-deps.sh installs it)'],
+    [py !== null, 'python3-seccomp not installed (scripts/setup-deps.sh installs it)'],
     [mdweWorks, 'kernel has no PR_SET_MDWE (Linux < 6.3)'],
     [runHelpListsRun(), 'vrngd run not built yet (daemon issue)'],
   ]);

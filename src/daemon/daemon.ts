@@ -10,8 +10,10 @@
 // (kernel feeds itself, no schedule in force) has none of these.
 //
 // poll(2) runs on libuv's threadpool, and a thread blocked there keeps the process
-// from exiting until it returns; so the fill mode polls in pollSliceMs slices
-// (default 500 ms) to keep shutdown under a second — 2 wakeups/s, fill mode only.
+// from exiting until it returns; so the fill mode sleeps in one long poll (up to the
+// safety re-check, at most the addon's MAX_POLL_MS = 60 s) and stop() ends it at once
+// through RandomDevice.interruptPoll() (the addon's wake pipe): no wakeups while the
+// pool is full, and shutdown stays immediate.
 import { CliError, EX } from '../cli/exit';
 import type { RunConfig } from '../core/config';
 import { creditBits, effectiveQuality } from '../core/credit';
@@ -29,6 +31,8 @@ import { SourceRunner } from './source-runner';
 import type { DaemonState } from './state-file';
 
 const POLLOUT = 4;
+/** The addon's longest poll(2) timeout (binding.constants.MAX_POLL_MS). */
+const MAX_POLL_MS = 60000;
 
 export interface DaemonDeps {
   config: RunConfig;
@@ -45,8 +49,10 @@ export interface DaemonDeps {
   writeMetrics?: (text: string) => void;
   /** false when -o is not a random device (rngd's write fallback): bytes are written, nothing is credited. */
   targetCredits?: boolean;
-  pollSliceMs?: number;
-  /** Safety re-check of entropy_avail in fill mode, in case a POLLOUT wakeup was missed. */
+  /**
+   * Safety re-check of entropy_avail in fill mode, in case a POLLOUT wakeup was
+   * missed: the timeout of the one poll(2) the fill mode sleeps in (≤ MAX_POLL_MS).
+   */
   safetyCheckMs?: number;
   /** Coalescing delay for state-file writes. */
   publishDelayMs?: number;
@@ -151,6 +157,7 @@ export class Daemon {
     if (this.publishTimer) clearTimeout(this.publishTimer);
     this.watchdogTimer = null;
     this.publishTimer = null;
+    this.deps.device?.interruptPoll?.(); // a fill-mode poll(2) ends now, not at its timeout
     this.blockWaiter?.();
     for (const w of this.stopWaiters.splice(0)) w();
     this.publishNow();
@@ -393,21 +400,20 @@ export class Daemon {
     await this.waitForWant();
   }
 
+  /**
+   * Sleeps in one poll(POLLOUT) until the kernel wants entropy; on timeout (the
+   * safety re-check) reads entropy_avail in case a wakeup was missed. stop() ends
+   * the poll through interruptPoll().
+   */
   private async waitForWant(): Promise<void> {
     const device = this.deps.device as RandomDevice;
-    const slice = this.deps.pollSliceMs ?? 500;
-    const safety = this.deps.safetyCheckMs ?? 60000;
-    let waited = 0;
+    const timeoutMs = Math.min(MAX_POLL_MS, Math.max(1, this.deps.safetyCheckMs ?? MAX_POLL_MS));
     while (!this.stopped) {
-      const revents = await device.poll(POLLOUT, slice);
+      const revents = await device.poll(POLLOUT, timeoutMs);
       if (this.stopped) return;
       if (revents & POLLOUT) return;
-      waited += slice;
-      if (waited >= safety) {
-        waited = 0;
-        const e = this.entropyBits();
-        if (e === null || e < this.deps.kernel.writeWakeupThresholdBits) return;
-      }
+      const e = this.entropyBits();
+      if (e === null || e < this.deps.kernel.writeWakeupThresholdBits) return;
     }
   }
 

@@ -46,8 +46,7 @@ describe('legacy kernels (2.6.32 / 3.10): fill on POLLOUT up to the watermark', 
       const st = h.daemon.state();
       expect(t.bitsCredited).toBeLessThanOrEqual(st.sources[0]!.blocksPassed * 2500 * 8);
       await h.daemon.stop();
-      await vi.advanceTimersByTimeAsync(500); // the poll(2) slice in flight ends
-      expect(await h.daemon.done()).toBe(0);
+      expect(await h.daemon.done()).toBe(0); // the poll(2) in flight is interrupted
     });
   }
 
@@ -64,6 +63,20 @@ describe('legacy kernels (2.6.32 / 3.10): fill on POLLOUT up to the watermark', 
     expect(h.sim.addCalls).toBeGreaterThan(calls);
     expect(h.daemon.totals.bitsCredited).toBe(h.sim.claimedBits);
     await h.daemon.stop();
+  });
+
+  it('a full pool: one poll(2) per 60 s safety re-check (no polling loop), and stop() ends it at once', async () => {
+    const h = harness({ era: 'el6', sources: [hw()], entropyBits: 0, raw: { fillWatermark: '3072' } });
+    await h.daemon.start();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(h.sim.entropyBits()).toBeGreaterThanOrEqual(3072);
+    const waits = h.sim.pollWaits;
+    await vi.advanceTimersByTimeAsync(120000);
+    expect(h.sim.pollWaits - waits).toBeLessThanOrEqual(2); // 2 minutes: at most 2 safety re-checks
+    expect(h.sim.pendingPolls).toBe(1);
+    await h.daemon.stop();
+    expect(h.sim.pendingPolls).toBe(0); // interrupted, no timer advanced
+    expect(await h.daemon.done()).toBe(0);
   });
 });
 
@@ -255,8 +268,7 @@ describe('stalls and faults', () => {
     expect(src.readOutstanding).toBe(true);
     await h.daemon.stop();
     expect(src.readOutstanding).toBe(false);
-    await vi.advanceTimersByTimeAsync(600); // the last poll slice
-    expect(await h.daemon.done()).toBe(0);
+    expect(await h.daemon.done()).toBe(0); // no poll slice to wait for
     expect(h.notifier.sent.at(-1)).toBe('STOPPING=1');
   });
 });

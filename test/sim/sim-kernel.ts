@@ -47,6 +47,8 @@ export class SimKernel implements RandomDevice {
   reseeds = 0;
   readerShortBits = 0;
   readerReads = 0;
+  /** poll() calls that had to wait (each is one wakeup of the daemon). */
+  pollWaits = 0;
   /** Lowest entropy_avail seen right after a reader's read, once armed by markSteady(). */
   lowestAfterSteady: number | null = null;
   /** Errors thrown by the next addEntropy calls, in order (EINTR, EPERM...). */
@@ -123,6 +125,7 @@ export class SimKernel implements RandomDevice {
     if (this.closed) return Promise.reject(err('EBADF', 9, 'poll'));
     const now = this.revents(events);
     if (now) return Promise.resolve(now);
+    this.pollWaits++;
     return new Promise((resolve) => {
       const w = {
         events,
@@ -134,6 +137,19 @@ export class SimKernel implements RandomDevice {
       };
       this.pollWaiters.push(w);
     });
+  }
+
+  /** As the addon's wake pipe: every pending poll resolves 0 at once. */
+  interruptPoll(): void {
+    for (const w of this.pollWaiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.resolve(0);
+    }
+  }
+
+  /** Polls waiting now. */
+  get pendingPolls(): number {
+    return this.pollWaiters.length;
   }
 
   crngReady(): boolean | null {

@@ -273,7 +273,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
 
 /**
  * In the real binary only: if something still holds the event loop 1.5 s after a
- * stop (it should not: readers are killed, poll slices end within 500 ms), exit anyway.
+ * stop (it should not: readers are killed, the fill-mode poll is interrupted), exit anyway.
  */
 function hardExitGuard(code: number): void {
   if (process.env.VITEST || !/main\.js$/.test(process.argv[1] ?? '')) return;

@@ -75,14 +75,26 @@ function procStatus(pid) {
   return { voluntaryCtxtSwitches: get('voluntary_ctxt_switches'), nonvoluntaryCtxtSwitches: get('nonvoluntary_ctxt_switches'), vmRssKb: get('VmRSS'), vmHwmKb: get('VmHWM'), threads: get('Threads') };
 }
 
-/** Sum of status counters over a process and its live descendants. */
+/**
+ * voluntary_ctxt_switches of every thread of pid and of its live descendants
+ * (/proc/PID/status alone counts the main thread only; Node has several threads).
+ */
 function treeCtxtSwitches(pid) {
   let n = 0;
   for (const p of [pid, ...descendants(pid)]) {
+    let tasks = [];
     try {
-      n += procStatus(p).voluntaryCtxtSwitches || 0;
+      tasks = fs.readdirSync(`/proc/${p}/task`);
     } catch {
-      /* gone */
+      continue;
+    }
+    for (const t of tasks) {
+      try {
+        const m = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${p}/task/${t}/status`, 'utf8'));
+        if (m) n += Number(m[1]);
+      } catch {
+        /* thread gone */
+      }
     }
   }
   return n;

@@ -158,9 +158,13 @@ describe('SIGKILL and restart', () => {
     const before = readStateFile(state);
     expect(before?.pid).toBe(first.child.pid);
 
+    const out = path.join(tmp, 'kill.out');
+    const written = fs.statSync(out).size;
     const second = start(args);
     await until(second, /filling|feeding|legacy/);
     await untilFile(pidFile, () => Number(fs.readFileSync(pidFile, 'utf8')) === second.child.pid);
+    // it writes blocks: running, signal handlers in place (a block needs a dd round trip)
+    await untilFile(out, (s) => s > written);
     const t0 = Date.now();
     while (readStateFile(state)?.pid !== second.child.pid && Date.now() - t0 < 5000) await new Promise((res) => setTimeout(res, 20));
     expect(readStateFile(state)?.pid).toBe(second.child.pid);

@@ -15,7 +15,7 @@ import type { KernelView } from '../../core/policy';
 import { buildDaemon, SourceSetup } from '../../daemon/daemon';
 import { acquirePidFile } from '../../daemon/pid-file';
 import { createNotifier } from '../../daemon/sd-notify';
-import { writeStateFile } from '../../daemon/state-file';
+import { type DaemonState, removeStaleTempFiles, writeStateFile } from '../../daemon/state-file';
 import { probeKernel, ProbeResult } from '../../kernel/probe';
 import { fromNativeError } from '../../kernel/errors';
 import { LinuxRandomDevice } from '../../kernel/random-device';
@@ -198,6 +198,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     });
     const notifier = createNotifier(deps.io.env);
     const stateFile = config.stateFile;
+    if (stateFile) removeStaleTempFiles(stateFile); // left by a SIGKILLed writer
     const metricsFile = config.metricsFile;
     const daemon = buildDaemon({
       config,
@@ -207,12 +208,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
       targetCredits: targetIsRandomDevice,
       logger,
       notifier,
-      writeState: stateFile
-        ? (state) => {
-            fs.mkdirSync(path.dirname(stateFile), { recursive: true });
-            writeStateFile(stateFile, state);
-          }
-        : undefined,
+      writeState: stateFile ? (state) => writeStateIn(stateFile, state) : undefined,
       writeMetrics: metricsFile ? (text) => writeAtomic(metricsFile, text) : undefined,
     });
     logger.info(`kernel ${probe.kernel.release}: ${kernel.regime} regime, poolsize ${kernel.poolsizeBits}, entropy_avail ${probe.kernel.entropyAvailBits ?? '?'}, crng ${kernel.crngReady === null ? 'readiness unknown' : kernel.crngReady ? 'ready' : 'not ready'}`);
@@ -278,6 +274,34 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
 function hardExitGuard(code: number): void {
   if (process.env.VITEST || !/main\.js$/.test(process.argv[1] ?? '')) return;
   setTimeout(() => process.exit(code), 1500).unref();
+}
+
+/** Writes the state file, creating its directory first if it is missing. */
+export function writeStateIn(file: string, state: DaemonState): void {
+  makeDirs(path.dirname(file));
+  writeStateFile(file, state);
+}
+
+/**
+ * mkdir -p that names the real cause: Node's recursive mkdirSync reports ENOENT
+ * for a directory it cannot create on a read-only file system (EROFS).
+ */
+export function makeDirs(dir: string): void {
+  try {
+    if (fs.statSync(dir).isDirectory()) return;
+  } catch {
+    /* missing: create it */
+  }
+  try {
+    fs.mkdirSync(dir);
+  } catch (e: unknown) {
+    const code = (e as { code?: string }).code;
+    if (code === 'EEXIST') return;
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw e;
+    makeDirs(parent);
+    fs.mkdirSync(dir);
+  }
 }
 
 function writeAtomic(file: string, text: string): void {

@@ -3,7 +3,7 @@
 // exit status, and with --pipe the same passed bytes, byte for byte; plus files,
 // '-', --blockcount, --json, sysexits for bad options and unreadable files, and
 // one run of the built binary (node dist/cli/main.js check).
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -181,6 +181,26 @@ describe('the built binary', () => {
     expect(b.stderr.toString()).toContain(`${PREFIX}bits sent to output: ${2 * BLOCK * 8}\n`);
     const c = spawnSync(process.execPath, [CLI, 'check', path.join(tmp, 'nope')], { encoding: 'utf8' });
     expect(c.status).toBe(EX.NOINPUT);
+  });
+
+  it('SIGINT stops a check on an endless pipe and prints the summary, as rngtest does', async () => {
+    const data = Buffer.concat([Buffer.alloc(4), new SeededRandom(6).bytes(4 + 3 * BLOCK)]); // --pipe discards 32 bits first
+    const child = spawn(process.execPath, [CLI, 'check', '--pipe']);
+    let outBytes = 0;
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      outBytes += d.length;
+      if (outBytes >= 3 * BLOCK) child.kill('SIGINT'); // all three blocks passed through; stdin stays open
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdin.write(data);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    child.stdin.destroy();
+    expect(code).toBe(0);
+    expect(outBytes).toBe(3 * BLOCK);
+    expect(err).toContain(`${PREFIX}FIPS 140-2 successes: 3\n`);
+    expect(err).toContain(`${PREFIX}bits received from input: ${data.length * 8}\n`);
+    expect(err).not.toContain('drained');
   });
 
   it('streams in constant memory (peak RSS on 200 MB of /dev/zero-like input stays bounded)', () => {

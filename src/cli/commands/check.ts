@@ -103,7 +103,12 @@ export function formatReport(r: CheckReport, drained: boolean, pipe: boolean): s
 const nowNs = (): number => Number(process.hrtime.bigint());
 
 /** A chunk reader: resolves to the next chunk, or null at the end of the input. */
-type ChunkReader = { next(): Promise<Uint8Array | null>; close(): Promise<void> };
+type ChunkReader = {
+  next(): Promise<Uint8Array | null>;
+  /** Ends the input now (on a signal): a pending next() resolves null or rejects soon. */
+  abort(): void;
+  close(): Promise<void>;
+};
 
 async function openFile(path: string): Promise<ChunkReader> {
   let fd: number;
@@ -148,6 +153,9 @@ function fdReader(fd: number, label: string, closeFd: boolean): ChunkReader {
       pending.catch(() => undefined); // a failure is reported by the next call
       return buf.subarray(0, n);
     },
+    abort() {
+      ended = true;
+    },
     async close() {
       if (pending) await pending.catch(() => undefined);
       if (closeFd) await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
@@ -169,6 +177,12 @@ function stdinReader(io: CliIo): ChunkReader {
 
 function streamReader(stream: NodeJS.ReadableStream): ChunkReader {
   const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  const destroy = (): boolean => {
+    const d = (stream as { destroy?: () => void }).destroy;
+    if (typeof d !== 'function') return false;
+    d.call(stream);
+    return true;
+  };
   return {
     async next() {
       let r: IteratorResult<Buffer | string>;
@@ -180,8 +194,12 @@ function streamReader(stream: NodeJS.ReadableStream): ChunkReader {
       if (r.done) return null;
       return typeof r.value === 'string' ? Buffer.from(r.value, 'latin1') : r.value;
     },
+    abort() {
+      destroy();
+    },
     async close() {
-      if (it.return) await it.return();
+      // destroy rather than it.return(): return() waits for a pending read, which may never come
+      if (!destroy() && it.return) await it.return();
     },
   };
 }
@@ -227,12 +245,32 @@ export async function runCheck(opts: CheckOptions, io: CliIo): Promise<number> {
   const fips = new SpeedStat();
   const output = new SpeedStat();
   let drained = false;
+  // As rngtest: SIGINT/SIGTERM stop the test (a pending read is abandoned) and the
+  // summary is printed. Only in the real process; a second signal kills as usual.
+  let stopped = false;
+  const onSignal = (): void => {
+    stopped = true;
+    reader.abort();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
+  const handleSignals = io.stdin === process.stdin;
+  if (handleSignals) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
   try {
     for (;;) {
       const t0 = nowNs();
-      const chunk = await reader.next();
-      if (chunk === null) {
-        drained = true;
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await reader.next();
+      } catch (e: unknown) {
+        if (!stopped) throw e;
+        chunk = null; // aborted by a signal
+      }
+      if (chunk === null || stopped) {
+        drained = !stopped;
         break;
       }
       const t1 = nowNs();
@@ -259,9 +297,10 @@ export async function runCheck(opts: CheckOptions, io: CliIo): Promise<number> {
         }
         output.add(passed.bytes * 8, nowNs() - t2);
       }
-      if (checker.done) break;
+      if (checker.done || stopped) break;
     }
   } finally {
+    if (handleSignals) onSignal();
     await reader.close().catch(() => undefined);
     writer?.dispose();
   }

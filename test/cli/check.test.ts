@@ -151,6 +151,7 @@ describe('vrngd check output and errors', () => {
       const r = await runCheck([file], null);
       expect(r.code, file).toBe(EX.NOINPUT);
       expect(r.stderr).toMatch(new RegExp(`^vrngd: check: cannot (open|read) ${file.replace(/[/.]/g, '\\$&')}: .+\n$`));
+      if (file !== tmp) expect(r.stdout.length, 'nothing on stdout when the file cannot be opened').toBe(0);
     }
     if (!isRoot) {
       const locked = path.join(tmp, 'locked');

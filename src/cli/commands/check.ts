@@ -238,8 +238,8 @@ export async function runCheck(opts: CheckOptions, io: CliIo): Promise<number> {
   const startNs = nowNs();
   const checker = new FipsStreamChecker({ blockCount: opts.blockCount, pipe: opts.pipe });
   const report = opts.pipe ? io.stderr : io.stdout;
-  if (!opts.pipe && !opts.json) report.write(`${PREFIX}starting FIPS tests...\n`);
   const reader = opts.file === null ? stdinReader(io) : await openFile(opts.file);
+  if (!opts.pipe && !opts.json) report.write(`${PREFIX}starting FIPS tests...\n`);
   const writer = opts.pipe ? makeWriter(io.stdout) : null;
   const input = new SpeedStat();
   const fips = new SpeedStat();

@@ -12,40 +12,56 @@ const P = require('../lib/daemon-probe');
 
 const NOTIFY_PY = `
 import os, socket, subprocess, sys, time
-path, timeout, cmd = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+path, timeout, errfile, cmd = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4:]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(path)
-s.settimeout(timeout)
+s.settimeout(0.05)
 env = dict(os.environ, NOTIFY_SOCKET=path)
+err = open(errfile, 'wb')
 t0 = time.monotonic()
-p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
 ready = None
 try:
-    while ready is None:
-        msg = s.recv(4096)
+    while ready is None and p.poll() is None and time.monotonic() - t0 < timeout:
+        try:
+            msg = s.recv(4096)
+        except socket.timeout:
+            continue
         if b'READY=1' in msg.split(b'\\n'):
             ready = time.monotonic() - t0
 finally:
-    p.terminate()
-    p.wait()
-print('ready_ms %.3f' % (ready * 1000) if ready is not None else 'ready_ms none')
+    rc = p.poll()
+    if rc is None:
+        p.terminate()
+        p.wait()
+if ready is not None:
+    print('ready_ms %.3f' % (ready * 1000))
+else:
+    print('ready_ms none exit=%s' % rc)
 `;
 
-/** Runs cmd under strace until its first RNDADDENTROPY; ms from the execve of `binary` to it. */
+/**
+ * Runs argv under strace until the first RNDADDENTROPY; ms from the execve of
+ * `binary` to it. Stops the traced program itself (SIGTERM to its pid, SIGKILL to
+ * every traced pid after 5 s): SIGTERM to strace would only detach and leave it running.
+ */
 async function firstInjectionMs(ctx, tag, binary, argv) {
   const out = path.join(ctx.tmpDir, `startup-${tag}.strace`);
   fs.rmSync(out, { force: true });
   const child = spawn('strace', ['-f', '-ttt', '-e', 'trace=execve,ioctl', '-o', out, ...argv], { stdio: 'ignore' });
-  const find = () => {
-    let text = '';
+  const exited = new Promise((r) => child.once('exit', r));
+  const lines = () => {
     try {
-      text = fs.readFileSync(out, 'utf8');
+      return fs.readFileSync(out, 'utf8').split('\n');
     } catch {
-      return null;
+      return [];
     }
-    const lines = text.split('\n');
-    const exec = lines.find((l) => l.includes('execve(') && l.includes(`"${binary}"`) && / = 0$/.test(l));
-    const inj = lines.find((l) => l.includes('RNDADDENTROPY') && / = 0$/.test(l));
+  };
+  const execLine = (ls) => ls.find((l) => l.includes('execve(') && l.includes(`"${binary}"`) && / = 0$/.test(l));
+  const find = () => {
+    const ls = lines();
+    const exec = execLine(ls);
+    const inj = ls.find((l) => l.includes('RNDADDENTROPY') && / = 0$/.test(l));
     if (!exec || !inj) return null;
     const ts = (l) => Number(/^\d+\s+(\d+\.\d+)/.exec(l)[1]);
     return (ts(inj) - ts(exec)) * 1000;
@@ -53,7 +69,24 @@ async function firstInjectionMs(ctx, tag, binary, argv) {
   try {
     return await P.waitFor(find, `${tag}'s first RNDADDENTROPY`, 20000, 20);
   } finally {
-    await P.stop(child);
+    const ls = lines();
+    const exec = execLine(ls);
+    const pids = [...new Set(ls.map((l) => Number(/^(\d+)\s/.exec(l)?.[1])).filter((n) => n > 0))];
+    const signal = (pid, sig) => {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* gone */
+      }
+    };
+    if (exec) signal(Number(/^(\d+)/.exec(exec)[1]), 'SIGTERM');
+    else pids.forEach((pid) => signal(pid, 'SIGTERM'));
+    const t = setTimeout(() => {
+      pids.forEach((pid) => signal(pid, 'SIGKILL'));
+      child.kill('SIGKILL');
+    }, 5000);
+    await exited;
+    clearTimeout(t);
   }
 }
 
@@ -74,9 +107,18 @@ module.exports = {
     for (let i = 0; i < ctx.runs; i++) {
       ctx.log(`startup: run ${i + 1}/${ctx.runs}`);
       const sock = path.join(ctx.tmpDir, `notify-${i}.sock`);
-      const r = spawnSync(python3, [py, sock, '20', process.execPath, ctx.cli, 'run', '-f', '--state-file', stateFile], { encoding: 'utf8', timeout: 30000 });
+      const errFile = path.join(ctx.tmpDir, `startup-vrngd-${i}.err`);
+      const r = spawnSync(python3, [py, sock, '20', errFile, process.execPath, ctx.cli, 'run', '-f', '--state-file', stateFile], { encoding: 'utf8', timeout: 30000 });
       const m = /ready_ms ([\d.]+)/.exec(r.stdout || '');
-      if (!m) throw new Error(`no READY=1 from vrngd run: ${(r.stderr || r.stdout || '').trim().split('\n').pop()}`);
+      if (!m) {
+        let err = '';
+        try {
+          err = fs.readFileSync(errFile, 'utf8').trim().split('\n').pop();
+        } catch {
+          /* none */
+        }
+        throw new Error(`no READY=1 from vrngd run (${(r.stdout || r.stderr || '').trim().split('\n').pop()}): ${err}`);
+      }
       s.ready.push(Number(m[1]));
       fs.rmSync(sock, { force: true });
       s.vInject.push(await firstInjectionMs(ctx, `vrngd-${i}`, process.execPath, [process.execPath, ctx.cli, 'run', '-f', '-q', '--compete', '--state-file', stateFile]));

@@ -15,7 +15,7 @@ import type { KernelView } from '../../core/policy';
 import { buildDaemon, SourceSetup } from '../../daemon/daemon';
 import { acquirePidFile } from '../../daemon/pid-file';
 import { createNotifier } from '../../daemon/sd-notify';
-import { type DaemonState, removeStaleTempFiles, writeStateFile } from '../../daemon/state-file';
+import { type DaemonState, pidAlive, readStateFile, removeStaleTempFiles, writeStateFile } from '../../daemon/state-file';
 import { probeKernel, ProbeResult } from '../../kernel/probe';
 import { fromNativeError } from '../../kernel/errors';
 import { LinuxRandomDevice } from '../../kernel/random-device';
@@ -177,6 +177,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
   let releasePid: (() => void) | null = null;
   try {
     if (config.pidFile) releasePid = acquirePidFile(config.pidFile);
+    else if (config.stateFile) refuseSecondInstance(config.stateFile);
     const probe = probeKernel({ hwrngDevice: '/dev/hwrng' });
     let device: LinuxRandomDevice | null = null;
     let targetIsRandomDevice = true;
@@ -265,6 +266,23 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     releasePid?.();
     await logger.close();
   }
+}
+
+/**
+ * Without -p/-b there is no pid lock (the foreground default, as under systemd), so
+ * the state file stands in for it: a state file naming another live vrngd means a
+ * second instance, refused with 69 (bugs-issue8.md #2). A state file left by a dead
+ * or recycled pid does not block.
+ */
+function refuseSecondInstance(stateFile: string): void {
+  const st = readStateFile(stateFile);
+  if (!st || !Number.isInteger(st.pid) || st.pid <= 0 || st.pid === process.pid || !pidAlive(st.pid)) return;
+  try {
+    if (!/vrngd|main\.js/.test(fs.readFileSync(`/proc/${st.pid}/cmdline`, 'utf8'))) return;
+  } catch {
+    return; // gone meanwhile, or no procfs: do not guess
+  }
+  throw new CliError(`another vrngd is already running (pid ${st.pid}, state file ${stateFile})`, EX.UNAVAILABLE);
 }
 
 /**

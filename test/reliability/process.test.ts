@@ -203,6 +203,30 @@ function tmpfs(name: string, opts: string): string {
   return dir;
 }
 
+describe('a second instance in the foreground (no -p)', () => {
+  it('is refused with one clear line (69) when the state file names a live vrngd; the first keeps running', async () => {
+    const first = start(feedArgs('fg-a'));
+    await until(first, /filling|feeding|legacy/);
+    await untilFile(path.join(tmp, 'fg-a.json'), (s) => s > 0);
+    fs.writeFileSync(path.join(tmp, 'fg-b.out'), '');
+    const second = spawnSync(process.execPath, [CLI, 'run', '-f', '-r', '/dev/urandom', '-o', path.join(tmp, 'fg-b.out'), '--state-file', path.join(tmp, 'fg-a.json')], { encoding: 'utf8', timeout: 15000 });
+    expect(second.status).toBe(69);
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    expect(second.stderr).toMatch(new RegExp(`^vrngd: another vrngd is already running \\(pid ${first.child.pid}, state file `));
+    expect(fs.statSync(path.join(tmp, 'fg-b.out')).size).toBe(0);
+    expect(first.child.exitCode).toBeNull();
+    const { code } = await sigterm(first);
+    expect(code).toBe(0);
+    // a state file left by a stopped daemon does not block the next start
+    const third = start(feedArgs('fg-a'));
+    await until(third, /filling|feeding|legacy/);
+    const out = path.join(tmp, 'fg-a.out');
+    const size = fs.statSync(out).size;
+    await untilFile(out, (s) => s > size);
+    expect((await sigterm(third)).code).toBe(0);
+  });
+});
+
 describe.skipIf(noMount)('state directory faults (real tmpfs mounts)', () => {
   it.each([
     ['read-only', 'ro,size=1m', /cannot write the state file: EROFS/],

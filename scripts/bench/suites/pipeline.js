@@ -99,6 +99,21 @@ module.exports = {
     } catch {
       /* no state: said by the absence */
     }
+    // where vrngd's CPU goes: its gate alone (FIPS + repeated-block check) on 10 MB, in one process
+    const gateScript = `
+      const { createFipsGate } = require(${JSON.stringify(path.join(ctx.root, 'dist', 'core', 'fips-gate.js'))});
+      const data = require('crypto').randomBytes(10e6);
+      const out = {};
+      for (const rejectRepeats of [true, false]) {
+        const g = createFipsGate({ rejectRepeats, baselineBlock: rejectRepeats });
+        const c0 = process.cpuUsage();
+        for (let at = 0; at < data.length; at += 65536) g.push(data.subarray(at, at + 65536));
+        const u = process.cpuUsage(c0);
+        out[rejectRepeats] = (u.user + u.system) / 1e6 / 10;
+      }
+      process.stdout.write(JSON.stringify(out));`;
+    const gateRun = spawnSync(process.execPath, ['-e', gateScript], { encoding: 'utf8' });
+    const gate = gateRun.status === 0 ? JSON.parse(gateRun.stdout) : null;
     const med = (who, k) => P.median(s[who].map((x) => x[k]));
     const spr = (who, k, d) => P.spread(s[who].map((x) => x[k]), d);
     const win = windowMs() / 1000;
@@ -122,6 +137,14 @@ module.exports = {
         unit: 'CPU s/MB',
         ratio: vC / rC,
         notes: `utime+stime of the daemon and children over the window; spread vrngd ${spr('vrngd', 'cpuSecondsPerMb', 3)}, rngd 5 ${spr('rngd', 'cpuSecondsPerMb', 3)}`,
+      },
+      {
+        case: "vrngd's gate alone (createFipsGate().push, 10 MB in 64 KiB chunks), CPU: with vs without the repeated-block check",
+        value: gate ? gate.true : null,
+        baseline: gate ? gate.false : null,
+        unit: 'CPU s/MB',
+        ratio: gate ? gate.true / gate.false : null,
+        notes: gate ? `the repeated-block check (BlockGate.checkRepeats) costs ${(gate.true - gate.false).toFixed(3)} s/MB, ${(((gate.true - gate.false) / vC) * 100).toFixed(0)}% of vrngd's pipeline CPU per MB; outside the gate (${(vC - gate.true).toFixed(3)} s/MB) is per-64-B-step work around the ioctl` : `failed: ${(gateRun.stderr || '').trim().split('\n').pop()}`,
       },
       {
         case: 'vrngd write(2) mode (-o a FIFO drained to /dev/null), same source',

@@ -22,11 +22,20 @@ describe('creditBits', () => {
 
 describe('SourceHealth', () => {
   it('disables after consecutive failures, retries with growing delays, and reports each change once', () => {
-    const h = new SourceHealth({ disableAfterFailures: 3, retryInitialMs: 1000, retryMaxMs: 4000 }, 'absent');
+    const h = new SourceHealth({ disableAfterFailures: 4, retryInitialMs: 1000, retryMaxMs: 4000 }, 'absent');
     expect(h.opened()).toEqual({ from: 'absent', to: 'ok', retryAfterMs: undefined });
     expect(h.blockPassed()).toBeNull();
-    expect(h.blockFailed()).toMatchObject({ from: 'ok', to: 'failing' });
+    // lone false alarms (and pairs) change nothing
     expect(h.blockFailed()).toBeNull();
+    expect(h.blockPassed()).toBeNull();
+    expect(h.blockFailed()).toBeNull();
+    expect(h.blockFailed()).toBeNull();
+    expect(h.blockPassed()).toBeNull();
+    expect(h.state).toBe('ok');
+    // three in a row: failing; the fourth disables
+    expect(h.blockFailed()).toBeNull();
+    expect(h.blockFailed()).toBeNull();
+    expect(h.blockFailed()).toMatchObject({ from: 'ok', to: 'failing' });
     expect(h.blockFailed()).toEqual({ from: 'failing', to: 'disabled', retryAfterMs: 1000 });
     // a reopen alone changes nothing; a failed block on the retry keeps it disabled, longer
     expect(h.opened()).toBeNull();
@@ -39,6 +48,11 @@ describe('SourceHealth', () => {
     expect(h.stalled()?.retryAfterMs).toBe(1000);
     expect(h.repeats).toBeGreaterThan(0);
     expect(h.ended()).toEqual({ from: 'stalled', to: 'disabled', retryAfterMs: undefined });
+  });
+  it('failingAfterFailures at or above disableAfterFailures goes straight to disabled', () => {
+    const h = new SourceHealth({ disableAfterFailures: 2, failingAfterFailures: 3, retryInitialMs: 10, retryMaxMs: 40 }, 'ok');
+    expect(h.blockFailed()).toBeNull();
+    expect(h.blockFailed()).toEqual({ from: 'ok', to: 'disabled', retryAfterMs: 10 });
   });
   it('Backoff doubles up to the cap', () => {
     const b = new Backoff({ initialMs: 10, maxMs: 50 });

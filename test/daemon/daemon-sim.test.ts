@@ -1,6 +1,6 @@
 // The real daemon loop against simulated kernels of every era, with fake timers.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { biased, FakeSource, random, repeating, stuck, zeros } from '../fakes/fake-source';
+import { biased, FakeSource, loneFailures, random, repeating, stuck, zeros } from '../fakes/fake-source';
 import { harness } from './harness';
 
 beforeEach(() => {
@@ -170,6 +170,37 @@ describe('bad data is never credited', () => {
       await h.daemon.stop();
     });
   }
+
+  it('a lone failed block (a FIPS false alarm) is a debug line, counted, with no state change', async () => {
+    const src = hw(loneFailures(40), 1e6);
+    const h = harness({ era: 'el6', sources: [src], raw: { test: true } });
+    await h.daemon.start();
+    await vi.advanceTimersByTimeAsync(1000); // 400 blocks, 10 of them with a 32-bit run of zeros
+    await h.daemon.stop();
+    const st = h.daemon.state();
+    expect(st.sources[0]!.blocksPassed).toBeGreaterThan(280);
+    // the injected ones, plus any true false alarm of the random data (~1 in 1,300)
+    const blocks = st.sources[0]!.blocksPassed + st.sources[0]!.blocksFailed + 1; // + the baseline block
+    expect(st.fipsFailures.longRun).toBeGreaterThanOrEqual(Math.floor(blocks / 40));
+    expect(st.fipsFailures.longRun).toBeGreaterThanOrEqual(7);
+    expect(h.logger.lines.filter((l) => l.level === 'debug' && /block discarded: failed FIPS 140-2/.test(l.message))).toHaveLength(st.sources[0]!.blocksFailed);
+    const visible = h.logger.lines.filter((l) => l.level !== 'debug' && l.level !== 'info');
+    expect(visible.map((l) => l.message).filter((m) => /failing|→ ok: block passed/.test(m))).toEqual([]);
+    expect(visible.length).toBeLessThanOrEqual(3); // opened, the plan, nothing else
+    expect(st.sources[0]!.state).toBe('ok');
+  });
+
+  it('plain random data over 4,000 blocks: only the start-up lines are above debug', async () => {
+    const h = harness({ era: 'el6', sources: [hw(random, 1e7)], raw: { test: true } });
+    await h.daemon.start();
+    await vi.advanceTimersByTimeAsync(4000); // one block per fake millisecond
+    await h.daemon.stop();
+    const st = h.daemon.state().sources[0]!;
+    expect(st.blocksPassed + st.blocksFailed).toBeGreaterThan(3000); // ~3 false alarms expected
+    const visible = h.logger.lines.filter((l) => l.level !== 'debug' && l.level !== 'info').map((l) => l.message);
+    expect(visible.length).toBeLessThanOrEqual(3);
+    expect(visible.filter((m) => /failing/.test(m))).toEqual([]);
+  });
 
   it('counts failures per FIPS test', async () => {
     const h = harness({ era: 'el6', sources: [hw(biased, 50000)], entropyBits: 0 });

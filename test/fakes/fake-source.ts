@@ -32,6 +32,26 @@ export function repeating(): Generator {
   };
 }
 
+/**
+ * Random data in which every `every`-th 2,500-byte block (counted from the
+ * source's first byte, the gate's block boundaries) carries a 32-bit run of
+ * zeros: a lone FIPS long-run failure, as healthy data gives ~1 block in 1,300.
+ */
+export function loneFailures(every: number): Generator {
+  let offset = 0;
+  return (n) => {
+    const out = new Uint8Array(randomBytes(n));
+    for (let i = 0; i < n; i++) {
+      const abs = offset + i;
+      const block = Math.floor(abs / 2500);
+      const inBlock = abs % 2500;
+      if (block % every === every - 1 && inBlock >= 1000 && inBlock < 1004) out[i] = 0;
+    }
+    offset += n;
+    return out;
+  };
+}
+
 const kerr = (code: string, msg: string): KernelError => new KernelError(code, 0, 'read', msg);
 
 export class FakeSource implements EntropySource {

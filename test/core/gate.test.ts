@@ -76,4 +76,61 @@ describe('BlockGate', () => {
     gate.push(Buffer.from([0, 0, 0, 2]));
     expect(boots).toEqual([1, 2]);
   });
+
+  it('the hashed repeat check gives the same verdicts as comparing every window (randomized, against the old Set-based check)', () => {
+    // the previous implementation, kept here as the reference
+    let previousWindows: Set<string> | null = null;
+    const reference = (block: Uint8Array): boolean => {
+      const text = Buffer.from(block.buffer, block.byteOffset, block.length).toString('latin1');
+      const windows = new Set<string>();
+      let repeated = false;
+      for (let i = 0; i + 16 <= text.length; i++) {
+        const w = text.substr(i, 16);
+        if (windows.has(w) || previousWindows?.has(w)) repeated = true;
+        windows.add(w);
+      }
+      previousWindows = windows;
+      return repeated;
+    };
+    const gate = gateWith();
+    gate.push(Buffer.alloc(4, 7));
+    const blocks: Buffer[] = [];
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    let repeats = 0;
+    for (let n = 0; n < 600; n++) {
+      const b = Buffer.from(good());
+      const prev = blocks[blocks.length - 1];
+      const older = blocks[blocks.length - 2];
+      const kind = rnd(9);
+      const len = 14 + rnd(5); // 14..18 bytes: just under, at and over the window
+      const at = 1 + rnd(BLOCK_BYTES - 20);
+      if (kind === 0 && prev) prev.copy(b, at, rnd(BLOCK_BYTES - len), undefined); // a run from the previous block
+      if (kind === 1 && prev) {
+        const from = rnd(BLOCK_BYTES - len);
+        prev.copy(b, at, from, from + len); // a 14..18-byte copy from the previous block
+      }
+      if (kind === 2) b.copy(b, at, 1 + rnd(at), 1 + rnd(at) + len); // a copy from earlier in the block
+      if (kind === 3 && older) {
+        const from = rnd(BLOCK_BYTES - len);
+        older.copy(b, at, from, from + len); // from two blocks back: not a repeat by the rule
+      }
+      if (kind === 4 && prev) {
+        prev.copy(b, 1, BLOCK_BYTES - 8); // the previous block's tail at the start: spans the boundary
+        b[0] = 1;
+      }
+      if (kind === 5) b.fill(0x55, at, at + len); // a constant run
+      const v = gate.push(b);
+      const expected = reference(b);
+      expect(v[0]!.repeated).toBe(expected);
+      if (expected) repeats++;
+      blocks.push(b);
+      if (n % 97 === 96) gate.reset(), gate.push(Buffer.alloc(4, 7)); // memory survives a reset
+    }
+    expect(repeats).toBeGreaterThan(100);
+    expect(repeats).toBeLessThan(500);
+  });
 });

@@ -15,9 +15,10 @@ export function normalizeArgv(args: string[]): string[] {
 }
 
 export async function runCli(args: string[], deps: ProgramDeps = { io: defaultIo() }): Promise<number> {
-  const program = buildProgram(deps);
+  const argv = normalizeArgv(args);
+  const program = await buildProgram(deps, argv[0]);
   try {
-    await program.parseAsync(normalizeArgv(args), { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EX.OK;
   } catch (e: unknown) {
     if (e instanceof CommanderError) {

@@ -73,8 +73,8 @@ describe('vrngd(8) documents', () => {
     expect(documents('--bytes', subsection('vrngd status '))).toBe(false);
   });
 
-  it('every option of every command the program registers', () => {
-    const program = buildProgram();
+  it('every option of every command the program registers', async () => {
+    const program = await buildProgram();
     const missing: string[] = [];
     // each flag must be in its own command's subsection, not just somewhere in the page
     const check = (cmd: Command, where: string, text: string): void => {

@@ -1,4 +1,5 @@
-// The pid file and single-instance lock for -b/--background (and -p). Created
+// The pid file and single-instance lock: -p/-b's pid file, or in the foreground one
+// beside the state file (cli/commands/run.ts takeLock). Created
 // atomically with link(2) from a temp file, so two starts cannot both win; a pid
 // file whose process is gone (or is not vrngd) is stale and replaced. Node has no
 // flock(2), so the lock is the pid file itself plus a liveness check.
@@ -28,8 +29,8 @@ function holder(file: string): number | null {
 export function acquirePidFile(file: string, pid: number = process.pid): () => void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${pid}.tmp`);
-  fs.writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
   try {
+    fs.writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         fs.linkSync(tmp, file);

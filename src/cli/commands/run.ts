@@ -176,8 +176,9 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
   });
   let releasePid: (() => void) | null = null;
   try {
-    if (config.pidFile) releasePid = acquirePidFile(config.pidFile);
-    else if (config.stateFile) refuseSecondInstance(config.stateFile);
+    releasePid = takeLock(config, logger);
+    // a second guard where the implicit lock could not be taken (or an older vrngd holds the state file)
+    if (!config.pidFile && config.stateFile && !config.test) refuseSecondInstance(config.stateFile);
     const probe = probeKernel({ hwrngDevice: '/dev/hwrng' });
     let device: LinuxRandomDevice | null = null;
     let targetIsRandomDevice = true;
@@ -292,6 +293,34 @@ function refuseSecondInstance(stateFile: string): void {
 function hardExitGuard(code: number): void {
   if (process.env.VITEST || !/main\.js$/.test(process.argv[1] ?? '')) return;
   setTimeout(() => process.exit(code), 1500).unref();
+}
+
+/**
+ * The single-instance lock: the -p/-b pid file, or else (in the foreground) a
+ * pid file beside the state file (/run/vrngd/state.json → /run/vrngd/state.pid),
+ * since two daemons on one state file would overwrite each other's. A live
+ * holder refuses the start (69, naming its pid); a stale one is replaced. The
+ * implicit lock is best effort: where it cannot be written (read-only or full
+ * state directory, which the state file writer reports itself) vrngd runs
+ * without it. -t feeds nothing and takes no lock; nor does --state-file off.
+ */
+function takeLock(config: RunConfig, logger: { debug: (m: string) => void }): (() => void) | null {
+  if (config.pidFile) return acquirePidFile(config.pidFile);
+  if (config.test || !config.stateFile) return null;
+  const lock = implicitPidFile(config.stateFile);
+  try {
+    return acquirePidFile(lock);
+  } catch (e: unknown) {
+    if (e instanceof CliError) throw e;
+    logger.debug(`no single-instance lock at ${lock}: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
+  }
+}
+
+/** The foreground lock file for a state file: same directory and name, extension .pid. */
+export function implicitPidFile(stateFile: string): string {
+  const base = path.basename(stateFile, path.extname(stateFile));
+  return path.join(path.dirname(stateFile), `${base || path.basename(stateFile)}.pid`);
 }
 
 /** Writes the state file, creating its directory first if it is missing. */

@@ -25,8 +25,11 @@ function holder(file: string): number | null {
   }
 }
 
-/** Writes our pid to `file`, refusing when a live vrngd holds it. Returns the release function. */
-export function acquirePidFile(file: string, pid: number = process.pid): () => void {
+/**
+ * Writes our pid to `file`, refusing when a live vrngd holds it. Returns the release
+ * function. `names` is what the refusal names besides the pid (default: the pid file).
+ */
+export function acquirePidFile(file: string, pid: number = process.pid, names = `pid file ${file}`): () => void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${pid}.tmp`);
   try {
@@ -44,7 +47,7 @@ export function acquirePidFile(file: string, pid: number = process.pid): () => v
       } catch (e: unknown) {
         if ((e as { code?: string }).code !== 'EEXIST') throw e;
         const other = holder(file);
-        if (other !== null) throw new CliError(`another vrngd is already running (pid ${other}, pid file ${file})`, EX.UNAVAILABLE);
+        if (other !== null) throw new CliError(`another vrngd is already running (pid ${other}, ${names})`, EX.UNAVAILABLE);
         fs.rmSync(file, { force: true }); // stale
       }
     }

@@ -52,7 +52,7 @@ describe('vrngd run -f: single instance without -p', () => {
     const second = spawnSync(process.execPath, [CLI, ...args('b', state)], { encoding: 'utf8', env, timeout: 15000 });
     expect(second.status).toBe(69);
     expect(second.stderr.trim().split('\n')).toHaveLength(1);
-    expect(second.stderr).toContain(`another vrngd is already running (pid ${first.child.pid}`);
+    expect(second.stderr).toBe(`vrngd: another vrngd is already running (pid ${first.child.pid}, state file ${state})\n`);
     expect(first.child.exitCode).toBeNull();
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);

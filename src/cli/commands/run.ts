@@ -309,7 +309,7 @@ function takeLock(config: RunConfig, logger: { debug: (m: string) => void }): ((
   if (config.test || !config.stateFile) return null;
   const lock = implicitPidFile(config.stateFile);
   try {
-    return acquirePidFile(lock);
+    return acquirePidFile(lock, process.pid, `state file ${config.stateFile}`);
   } catch (e: unknown) {
     if (e instanceof CliError) throw e;
     logger.debug(`no single-instance lock at ${lock}: ${e instanceof Error ? e.message : String(e)}`);

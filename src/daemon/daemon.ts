@@ -121,6 +121,9 @@ export class Daemon {
         /* stays absent */
       }
     }
+    // A SIGTERM that arrived while the sources opened has stopped us already:
+    // arm nothing (no watchdog, no schedule, no loop) and let done() say 0.
+    if (this.stopped) return;
     if (active.length > 0 && failures.length === active.length) {
       for (const r of this.deps.runners) r.stop();
       throw new CliError(`no usable entropy source (tried ${failures.join('; ')})`, EX.UNAVAILABLE);

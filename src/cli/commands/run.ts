@@ -12,7 +12,7 @@ import { ProgramDeps } from '../program';
 import { ConfigError, parseRunOptions, RawRunOptions, RunConfig } from '../../core/config';
 import { createFipsGate } from '../../core/fips-gate';
 import type { KernelView } from '../../core/policy';
-import { buildDaemon, SourceSetup } from '../../daemon/daemon';
+import { buildDaemon, Daemon, SourceSetup } from '../../daemon/daemon';
 import { acquirePidFile } from '../../daemon/pid-file';
 import { createNotifier } from '../../daemon/sd-notify';
 import { type DaemonState, pidAlive, readStateFile, removeStaleTempFiles, writeStateFile } from '../../daemon/state-file';
@@ -175,6 +175,31 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     journal: Boolean(deps.io.env.JOURNAL_STREAM),
   });
   let releasePid: (() => void) | null = null;
+  // Signal handlers go in first, before anything is probed or logged: a SIGTERM
+  // during start-up (probing, sources opening, the first read) must stop the
+  // daemon and exit 0 within a second, never kill it by the default action.
+  let daemon: Daemon | null = null;
+  let stopRequested = false;
+  let stopSignal: (() => void) | null = null;
+  const stopped = new Promise<number>((resolve) => (stopSignal = () => resolve(EX.OK)));
+  const onStop = (sig: string) => (): void => {
+    logger.notice(`${sig}: stopping`);
+    stopRequested = true;
+    if (daemon) void daemon.stop().then(() => stopSignal?.());
+  };
+  const handlers: Array<[NodeJS.Signals, () => void]> = [
+    ['SIGTERM', onStop('SIGTERM')],
+    ['SIGINT', onStop('SIGINT')],
+    [
+      'SIGHUP',
+      () => {
+        logger.reopen();
+        daemon?.reload();
+      },
+    ],
+    ['SIGUSR1', () => daemon?.logStats()],
+  ];
+  for (const [sig, h] of handlers) process.on(sig, h);
   try {
     releasePid = takeLock(config, logger);
     // a second guard where the implicit lock could not be taken (or an older vrngd holds the state file)
@@ -202,7 +227,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     const stateFile = config.stateFile;
     if (stateFile) removeStaleTempFiles(stateFile); // left by a SIGKILLed writer
     const metricsFile = config.metricsFile;
-    const daemon = buildDaemon({
+    daemon = buildDaemon({
       config,
       device,
       kernel,
@@ -217,30 +242,12 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     if (!targetIsRandomDevice) logger.warning(`${config.randomDevice} is not a random device: checked bytes are written to it, nothing is credited`);
     for (const f of probe.feeders) logger.warning(`${f} is running too: two feeders compete for the same sources`);
     const t0 = Date.now();
+    if (stopRequested) return EX.OK; // stopped before anything started
     await daemon.start();
     if (detached) {
       signalReady();
       detached.forward = false;
     }
-    let stopSignal: (() => void) | null = null;
-    const stopped = new Promise<number>((resolve) => (stopSignal = () => resolve(EX.OK)));
-    const onStop = (sig: string) => (): void => {
-      logger.notice(`${sig}: stopping`);
-      void daemon.stop().then(() => stopSignal?.());
-    };
-    const handlers: Array<[NodeJS.Signals, () => void]> = [
-      ['SIGTERM', onStop('SIGTERM')],
-      ['SIGINT', onStop('SIGINT')],
-      [
-        'SIGHUP',
-        () => {
-          logger.reopen();
-          daemon.reload();
-        },
-      ],
-      ['SIGUSR1', () => daemon.logStats()],
-    ];
-    for (const [sig, h] of handlers) process.on(sig, h);
     // An idle daemon has no I/O and no timers, and Node exits when nothing holds the
     // event loop (signal handlers do not). This timer holds it: one wakeup per
     // 24.8 days (setTimeout's maximum), the only timer an idle daemon has.
@@ -250,7 +257,6 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
       code = await Promise.race([daemon.done(), stopped]);
     } finally {
       clearInterval(keepAlive);
-      for (const [sig, h] of handlers) process.removeListener(sig, h);
     }
     if (config.test) {
       const st = daemon.state();
@@ -264,6 +270,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     hardExitGuard(code);
     return code;
   } finally {
+    for (const [sig, h] of handlers) process.removeListener(sig, h);
     releasePid?.();
     await logger.close();
   }

@@ -31,6 +31,18 @@ export interface HealthOptions {
  */
 export const FAILING_AFTER_FAILURES = 3;
 
+/**
+ * Passing blocks in a row that bring a failing or disabled source back to ok.
+ * A broken source (52 % ones, say) still passes a block now and then; if one
+ * pass meant "ok" it would cycle ok → failing → disabled → ok in the log and
+ * its retry delay would start over each time. Three passes in a row from a
+ * source that is really that biased practically never happen, while a source
+ * that recovered delivers them in well under a second. Blocks that pass in the
+ * meantime have passed FIPS and may be credited as always: this is about what
+ * the log and status say, not about crediting.
+ */
+export const RECOVER_AFTER_PASSES = 3;
+
 export const DEFAULT_HEALTH: HealthOptions = { disableAfterFailures: 4, retryInitialMs: 1000, retryMaxMs: 300000 };
 
 export interface Transition {
@@ -43,6 +55,7 @@ export interface Transition {
 export class SourceHealth {
   private current: SourceState;
   private consecutiveFailures = 0;
+  private consecutivePasses = 0;
   private everOpened = false;
   private readonly backoff: Backoff;
   /** Events that repeated a state without changing it (not logged). */
@@ -71,11 +84,16 @@ export class SourceHealth {
 
   blockPassed(): Transition | null {
     this.consecutiveFailures = 0;
+    this.consecutivePasses++;
+    if ((this.current === 'failing' || this.current === 'disabled') && this.consecutivePasses < RECOVER_AFTER_PASSES) {
+      this.repeats++;
+      return null;
+    }
     this.backoff.reset();
     return this.move('ok');
   }
-
   blockFailed(): Transition | null {
+    this.consecutivePasses = 0;
     // a disabled source on its retry: one more failed block keeps it disabled, longer
     if (this.current === 'disabled') return this.move('disabled', this.backoff.nextDelayMs());
     this.consecutiveFailures++;

@@ -41,6 +41,12 @@ describe('SourceHealth', () => {
     expect(h.opened()).toBeNull();
     expect(h.blockFailed()).toEqual({ from: 'disabled', to: 'disabled', retryAfterMs: 2000 });
     expect(h.blockFailed()?.retryAfterMs).toBe(4000);
+    // back to ok only after three passes in a row; a pass between failures changes nothing
+    expect(h.blockPassed()).toBeNull();
+    expect(h.blockFailed()).toEqual({ from: 'disabled', to: 'disabled', retryAfterMs: 4000 });
+    expect(h.blockPassed()).toBeNull();
+    expect(h.blockPassed()).toBeNull();
+    expect(h.state).toBe('disabled');
     expect(h.blockPassed()).toEqual({ from: 'disabled', to: 'ok', retryAfterMs: undefined });
     expect(h.lost()).toEqual({ from: 'ok', to: 'absent', retryAfterMs: 1000 });
     expect(h.lost()?.retryAfterMs).toBe(2000);
@@ -48,6 +54,21 @@ describe('SourceHealth', () => {
     expect(h.stalled()?.retryAfterMs).toBe(1000);
     expect(h.repeats).toBeGreaterThan(0);
     expect(h.ended()).toEqual({ from: 'stalled', to: 'disabled', retryAfterMs: undefined });
+  });
+  it('a failing source that passes now and then does not flap back to ok', () => {
+    const h = new SourceHealth({ disableAfterFailures: 100, retryInitialMs: 10, retryMaxMs: 40 }, 'ok');
+    for (let i = 0; i < 3; i++) h.blockFailed();
+    expect(h.state).toBe('failing');
+    const changes: unknown[] = [];
+    for (let i = 0; i < 60; i++) {
+      // pass, pass, fail: never three passes in a row
+      for (const t of [h.blockPassed(), h.blockPassed(), h.blockFailed()]) if (t) changes.push(t);
+    }
+    expect(changes).toEqual([]);
+    expect(h.state).toBe('failing');
+    h.blockPassed();
+    h.blockPassed();
+    expect(h.blockPassed()).toMatchObject({ from: 'failing', to: 'ok' });
   });
   it('failingAfterFailures at or above disableAfterFailures goes straight to disabled', () => {
     const h = new SourceHealth({ disableAfterFailures: 2, failingAfterFailures: 3, retryInitialMs: 10, retryMaxMs: 40 }, 'ok');

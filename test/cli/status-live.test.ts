@@ -8,19 +8,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../src/cli/commands/status';
-import { CLI, isRoot, ROOT, skipReason, which } from '../helpers/env';
+import { CLI, isRoot, readNumber as readNum, readTrimmed as read, ROOT, skipReason, which } from '../helpers/env';
 
-const read = (file: string): string | null => {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return null;
-  }
-};
-const readNum = (file: string): number | null => {
-  const v = read(file);
-  return v === null ? null : Number(v);
-};
 const RANDOM = '/proc/sys/kernel/random';
 const HWRNG = '/sys/class/misc/hw_random';
 

@@ -37,3 +37,17 @@ export function skipReason(conditions: Array<[boolean, string]>): string | null 
   }
   return null;
 }
+
+/** A small /proc or /sys file, trimmed; null when it cannot be read. */
+export const readTrimmed = (file: string): string | null => {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
+};
+
+export const readNumber = (file: string): number | null => {
+  const v = readTrimmed(file);
+  return v === null ? null : Number(v);
+};

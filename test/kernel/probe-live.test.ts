@@ -6,19 +6,8 @@ import * as fs from 'fs';
 import { describe, expect, it } from 'vitest';
 import { probeKernel } from '../../src/kernel/probe';
 import { loadBinding } from '../../src/native/binding';
-import { skipReason } from '../helpers/env';
+import { readNumber as readNum, readTrimmed as read, skipReason } from '../helpers/env';
 
-const read = (file: string): string | null => {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return null;
-  }
-};
-const readNum = (file: string): number | null => {
-  const v = read(file);
-  return v === null ? null : Number(v);
-};
 const RANDOM = '/proc/sys/kernel/random';
 const HWRNG = '/sys/class/misc/hw_random';
 

@@ -7,7 +7,7 @@ import { parseRunOptions, RawRunOptions, RunConfig } from '../../src/core/config
 import { createFipsGate } from '../../src/core/fips-gate';
 import { buildDaemon, Daemon } from '../../src/daemon/daemon';
 import type { DaemonState } from '../../src/daemon/state-file';
-import { FakeSource, Generator } from '../fakes/fake-source';
+import { FakeSource, Generator, repeating } from '../fakes/fake-source';
 import { MemoryLogger, RecordingNotifier } from '../fakes/fake-logger';
 import { Era, SimKernel } from '../sim/sim-kernel';
 import { ReferenceFips } from './fips-reference';
@@ -39,18 +39,7 @@ export function repeatingWord(): Generator {
 }
 
 /** One random 2,500-byte block replayed over and over (stream-aligned or not, it repeats). */
-export function repeatedBlock(): Generator {
-  const block = randomBytes(2500);
-  let pos = 0;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      out[i] = block[pos] as number;
-      pos = (pos + 1) % block.length;
-    }
-    return out;
-  };
-}
+export const repeatedBlock = repeating;
 
 /** Each bit is 1 with probability p (0.52: 52 % ones). */
 export function biasedBits(p: number): Generator {

@@ -179,7 +179,9 @@ export class SourceRunner {
         // a regular file is read once per process: its end is the source's end
         this.finished = true;
         this.closeSource();
-        this.change(this.health.ended(), 'source exhausted: end of file reached (a file is read once; nothing of it is read again)');
+        // said once, whatever state the source was in (a disabled one stays disabled)
+        const t = this.health.ended() ?? { from: this.state, to: this.state };
+        this.opts.onChange(this, t, 'source exhausted: end of file reached (a file is read once; nothing of it is read again)');
         return;
       }
       this.lose('end of data (the writer closed the pipe)');

@@ -140,7 +140,24 @@ describe.skipIf(noRoot)('vrngd run on this machine', () => {
     expect(fs.statSync(out).size).toBeGreaterThanOrEqual(5000);
     const st = readState(state);
     expect(st.bitsCredited).toBe(0);
+    expect(st.bitsAsked).toBe(0);
     expect(st.bytesInjected).toBe(fs.statSync(out).size);
+  });
+
+  it('-o /dev/null (a character device that answers ENOTTY): credits 0, says so once, claims no reseed', async () => {
+    const state = path.join(tmp, 'null.json');
+    const r = start(['-f', '-r', '/dev/urandom', '-o', '/dev/null', '--state-file', state]);
+    await until(r, 'is not a random device');
+    await new Promise((res) => setTimeout(res, 500));
+    r.child.kill('SIGUSR1');
+    await until(r, /stats: /);
+    const { code } = await stopTimed(r);
+    expect(code).toBe(0);
+    const st = readState(state);
+    expect(st).toMatchObject({ bitsCredited: 0, bitsAsked: 0, reseeds: 0 });
+    expect(st.bytesInjected).toBeGreaterThanOrEqual(2500);
+    expect(r.stderr().match(/is not a random device/g)).toHaveLength(1);
+    expect(r.stderr()).not.toMatch(/reseed: mixed|kernel reseeded/);
   });
 
   it('-t tests the source, feeds nothing and prints the rate at exit', async () => {

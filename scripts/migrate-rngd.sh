@@ -143,41 +143,29 @@ if [ -z "$from" ]; then
 fi
 
 # --- which words vrngd takes -----------------------------------------------------
-[ -n "$vrngd" ] || say "no vrngd to check the flags with (--vrngd): they are carried unchecked"
-# a vrngd that cannot run at all (no node yet) checks nothing: carry unchecked
-# shellcheck disable=SC2086
-if [ -n "$vrngd" ] && ! $vrngd run --check-options >/dev/null 2>&1; then
-  say "$vrngd does not run here: the flags are carried unchecked"
-  vrngd=
-fi
-carried=
-check() { # ITEM...: 0 when vrngd takes it; prints vrngd's reason otherwise
-  [ -n "$vrngd" ] || return 0
-  # shellcheck disable=SC2086 # $vrngd may be "node /path/main.js"
-  out=$($vrngd run --check-options "$@" 2>&1 >/dev/null)
-  rc=$?
-  if [ "$rc" = 0 ]; then
-    [ -z "$out" ] || echo "$out" | sed 's/^vrngd: /  vrngd says: /'
-    return 0
-  fi
-  echo "$out" | sed -n 's/^vrngd: //p' | tail -n 1
-  return 1
-}
-item() { # WORD [VALUE]: carry it if vrngd takes it
-  it="$*"
-  if reason=$(check "$@"); then
-    carried="$carried $it"
-    say "carried $it"
-    [ -z "$reason" ] || echo "$reason"
-  else
-    say "dropped $it: vrngd refuses it: $reason"
-  fi
+# First the words are sorted: those vrngd must not get are dropped here, the rest
+# become candidate items (a flag and its value), one per line. Then vrngd checks the
+# candidates as one line (one node start); only if it refuses them are they checked
+# one by one, to drop just the ones it refuses.
+cands=
+all=
+item() { # WORD [VALUE]: a candidate
+  cands="$cands$*
+"
+  all="$all $*"
 }
 drop() { # WHY WORD...
   why=$1
   shift
   say "dropped $*: $why"
 }
+check_out=
+check() { # ITEM...: vrngd's exit status for `run --check-options ITEM...`; its stderr in check_out
+  # shellcheck disable=SC2086 # $vrngd may be "node /path/main.js"
+  check_out=$($vrngd run --check-options "$@" 2>&1 >/dev/null </dev/null)
+}
+warnings() { [ -z "$check_out" ] || printf '%s\n' "$check_out" | sed -n 's/^vrngd: warning: /  vrngd says: warning: /p'; }
+reason() { printf '%s\n' "$check_out" | sed -n 's/^vrngd: //p' | tail -n 1; }
 
 SERVICE="the service manager decides how vrngd runs and where its pid file goes"
 NOFEED="it would make the service exit or feed nothing"
@@ -217,18 +205,57 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-carried=$(squash "$carried")
-
-# the line as a whole (two schedules, every source excluded) must pass too
-if [ -n "$carried" ] && [ -n "$vrngd" ]; then
+all=$(squash "$all")
+carried=
+[ -z "$all" ] || [ -n "$vrngd" ] || say "no vrngd to check the flags with (--vrngd): they are carried unchecked"
+if [ -n "$all" ] && [ -n "$vrngd" ]; then
   set -f
   # shellcheck disable=SC2086
-  set -- $carried
+  set -- $all
   set +f
-  if ! reason=$(check "$@"); then
-    say "dropped everything ($carried): vrngd refuses the combination: $reason"
-    carried=
+  check "$@"
+  rc=$?
+  if [ "$rc" = 0 ]; then
+    carried=$all
+    printf '%s' "$cands" | while IFS= read -r it; do [ -z "$it" ] || say "carried $it"; done
+    warnings
+  elif [ "$rc" = 64 ]; then
+    # one by one (the rare case), then the survivors as a line once more
+    while IFS= read -r it; do
+      [ -n "$it" ] || continue
+      set -f
+      # shellcheck disable=SC2086
+      set -- $it
+      set +f
+      if check "$@"; then
+        carried="$carried $it"
+        say "carried $it"
+        warnings
+      else
+        say "dropped $it: vrngd refuses it: $(reason)"
+      fi
+    done <<EOF
+$cands
+EOF
+    carried=$(squash "$carried")
+    if [ -n "$carried" ]; then
+      set -f
+      # shellcheck disable=SC2086
+      set -- $carried
+      set +f
+      if ! check "$@"; then
+        say "dropped everything ($carried): vrngd refuses the combination: $(reason)"
+        carried=
+      fi
+    fi
+  else
+    say "$vrngd does not run here (status $rc): the flags are carried unchecked"
+    vrngd=
   fi
+fi
+if [ -n "$all" ] && [ -z "$vrngd" ]; then
+  carried=$all
+  printf '%s' "$cands" | while IFS= read -r it; do [ -z "$it" ] || say "carried $it (unchecked)"; done
 fi
 
 # --- write VRNGD_ARGS ------------------------------------------------------------

@@ -32,7 +32,7 @@ function root(files: Record<string, string>, withVrngdSysconfig = true): string 
 }
 
 function migrate(r: string, extra: string[] = [], shell: string[] = ['sh']): { status: number | null; out: string; err: string } {
-  const res = run(shell[0] as string, [...shell.slice(1), SCRIPT, '--root', r, ...extra], { timeoutMs: 60000 });
+  const res = run(shell[0] as string, [...shell.slice(1), SCRIPT, '--root', r, ...extra], { timeoutMs: 120000 });
   return { status: res.status, out: res.stdout, err: res.stderr };
 }
 
@@ -141,7 +141,8 @@ describe('migrate-rngd.sh', () => {
     const r = root({ '/etc/sysconfig/rngd': 'EXTRAOPTIONS="-b -n 1 -l"\n' }, false);
     const m = migrate(r, ['--vrngd', '/nonexistent/vrngd']);
     expect(m.status, m.err).toBe(0);
-    expect(m.out).toMatch(/does not run here: the flags are carried unchecked/);
+    expect(m.out).toMatch(/^migrate-rngd: \/nonexistent\/vrngd does not run here \(status 127\): the flags are carried unchecked$/m);
+    expect(m.out).toMatch(/^migrate-rngd: carried -n 1 \(unchecked\)$/m);
     expect(m.out).toMatch(/^migrate-rngd: dropped -l: it would make the service exit or feed nothing$/m);
     expect(vrngdArgs(r)).toBe('-n 1');
   });

@@ -37,6 +37,8 @@ describe('command-line gaps (issue 14)', () => {
     [['-f', '--check-options', '-O', 'namedpipe:path:/run/x', '-O', 'namedpipe:path:/run/y'], /conflicts/],
     [['run', '--check-options', 'extra'], /^vrngd: too many arguments for 'run'/],
     [['-f', '--check-options', '-d', '1', 'extra'], /^vrngd: too many arguments for 'run'/],
+    [['sources', '--pipe', ''], /^vrngd: sources: --pipe: empty path$/],
+    [['sources', '--pipe', '/run/a', '--pipe', '/run/b'], /^vrngd: sources: --pipe \/run\/b conflicts with --pipe \/run\/a/],
     [['status', 'extra'], /^vrngd: too many arguments for 'status'/],
     [['sources', 'extra'], /^vrngd: too many arguments for 'sources'/],
     [['check', '/dev/null', 'extra'], /^vrngd: too many arguments for 'check'/],

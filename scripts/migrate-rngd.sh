@@ -149,7 +149,11 @@ fi
 # one by one, to drop just the ones it refuses.
 cands=
 all=
-item() { # WORD [VALUE]: a candidate
+item() { # WORD [VALUE]: a candidate, unless the shell or systemd would read it differently
+  case "$*" in
+    *\"*|*\'*|*\\*|*\$*|*\`*) say "dropped $*: not carried through VRNGD_ARGS (quotes, \$, \\ or \`)"; return ;;
+    *\**|*\?*|*\[*) say "dropped $*: not carried through VRNGD_ARGS (a glob character)"; return ;;
+  esac
   cands="$cands$*
 "
   all="$all $*"
@@ -177,7 +181,6 @@ while [ $# -gt 0 ]; do
   w=$1
   nxt=${2-}
   case "$w" in
-    *\"*|*\'*|*\\*|*\$*|*\`*) drop "not carried through VRNGD_ARGS (quotes, \$ or \\)" "$w" ;;
     -b|--background|-f|--foreground) drop "$SERVICE" "$w" ;;
     -p|--pid-file|--pidfile) if [ $# -ge 2 ]; then shift; fi; drop "$SERVICE" "$w $nxt" ;;
     --pid-file=*|--pidfile=*|-p?*) drop "$SERVICE" "$w" ;;

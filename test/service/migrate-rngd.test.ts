@@ -110,6 +110,16 @@ describe('migrate-rngd.sh', () => {
     expect(vrngdArgs(r)).toBe('--no-tpm=1 -s 128');
   });
 
+  it('words the shell or systemd would read differently ($VAR, globs) are dropped, and said', () => {
+    const r = root({ '/etc/sysconfig/rngd': 'EXTRAOPTIONS="-r $DEV -O jitter:x:* -x [a] -n 1"\n' });
+    const m = migrate(r, ['--vrngd', CHECKER]);
+    expect(m.status, m.err).toBe(0);
+    expect(m.out).toMatch(/^migrate-rngd: dropped -r \$DEV: not carried through VRNGD_ARGS \(quotes/m);
+    expect(m.out).toMatch(/^migrate-rngd: dropped -O jitter:x:\*: not carried through VRNGD_ARGS \(a glob character\)$/m);
+    expect(m.out).toMatch(/^migrate-rngd: dropped -x \[a\]: .*glob/m);
+    expect(vrngdArgs(r)).toBe('-n 1');
+  });
+
   it('a combination vrngd refuses as a whole is not carried, and said', () => {
     const r = root({ '/etc/sysconfig/rngd': 'RNGD_ARGS="-t 5 -R 30"\n' });
     const m = migrate(r, ['--vrngd', CHECKER]);

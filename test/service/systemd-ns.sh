@@ -9,9 +9,10 @@
 # /sys read-only (the manager cannot retune the host), no CAP_SYS_MODULE.
 # The manager runs in container mode (container=vrngd-test): the units under test
 # must therefore come without ConditionVirtualization=!container.
-# Writes the manager's console to OUTDIR/console.log; the test's report unit
-# writes OUTDIR/report and powers the container off. Exit: 0 when the report
-# came, 124 on timeout (the container is killed), 1 on setup errors.
+# The manager's console (a pty from script(1)) goes to OUTDIR/console.log; the
+# test's report unit writes OUTDIR/report ending in "END". Then, or on timeout,
+# the container is killed and its cgroups removed. Exit: 0 when the report came,
+# 124 on timeout, 1 on setup errors. VRNGD_NS_TRACE=1 traces the script.
 # Usage: systemd-ns.sh UNITDIR INSTALLROOT OUTDIR TIMEOUT_S
 set -euo pipefail
 [ -n "${VRNGD_NS_TRACE:-}" ] && set -x

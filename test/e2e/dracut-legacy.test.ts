@@ -72,7 +72,7 @@ async function boot(initrd: string, name: string, params: string[], kernel?: str
   const begin = text.indexOf('E2E-DMESG-BEGIN');
   const dmesg = begin >= 0 ? text.slice(begin, text.indexOf('E2E-DMESG-END', begin)) : '';
   // "crng ready n/a (no getrandom)" on 3.10: a state with spaces
-  const m = /vrngd-seed: vrngd seed: \w+: read (\d+) bytes from \/dev\/hwrng, credited (\d+) bits, entropy (\d+) -> (\d+) bits, crng ready (.+?) -> (.+?), \d+ ms.*\(exit (\d+)\)/.exec(dmesg);
+  const m = /vrngd-seed: vrngd seed: \w+: read (\d+) bytes from \/dev\/hwrng, credited (\d+) bits \(\d+ asked\), entropy (\d+) -> (\d+) bits, crng ready (.+?) -> (.+?), \d+ ms.*\(exit (\d+)\)/.exec(dmesg);
   const unit = /E2E-UNIT vrngd-seed\.service result=(\S*)/.exec(text);
   process.stderr.write(`e2e ${name}: booted and reported in ${seconds}s, console log ${log}\n`);
   return {

@@ -219,6 +219,18 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, o: Writ
   });
 }
 
+/**
+ * Checks at start-up that `file` could be written safely, so an unsafe path is
+ * refused with one line and an exit status rather than logged at every write. A
+ * directory that does not exist yet is not refused here (the writer creates it
+ * under a parent it checks then).
+ */
+export function preflightWrite(file: string, what: string): void {
+  const dirName = path.dirname(path.resolve(file));
+  if (!fs.existsSync(dirName)) return;
+  withDir(file, { what }, (d, base) => void d.checkExisting(base, `${what} ${file}`));
+}
+
 /** Removes temp files of `base` that writers which no longer run left behind (SIGKILL between open and rename). */
 export function removeDeadTemps(file: string, alive: (pid: number) => boolean): void {
   const base = path.basename(file);

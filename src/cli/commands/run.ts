@@ -14,7 +14,7 @@ import { createFipsGate } from '../../core/fips-gate';
 import type { KernelView } from '../../core/policy';
 import { buildDaemon, Daemon, SourceSetup } from '../../daemon/daemon';
 import { acquirePidFile, processExe } from '../../daemon/pid-file';
-import { makeDirs, writeFileAtomic } from '../../fs/safe-file';
+import { makeDirs, preflightWrite, writeFileAtomic } from '../../fs/safe-file';
 import { createNotifier } from '../../daemon/sd-notify';
 import { type DaemonState, pidAlive, readStateFile, removeStaleTempFiles, writeStateFile } from '../../daemon/state-file';
 import { probeKernel, ProbeResult } from '../../kernel/probe';
@@ -207,6 +207,8 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
   for (const [sig, h] of handlers) process.on(sig, h);
   try {
     releasePid = takeLock(config, logger);
+    if (config.stateFile) preflightWrite(config.stateFile, 'state file');
+    if (config.metricsFile) preflightWrite(config.metricsFile, 'metrics file');
     const probe = probeKernel({ hwrngDevice: '/dev/hwrng' });
     let device: LinuxRandomDevice | null = null;
     let targetIsRandomDevice = true;

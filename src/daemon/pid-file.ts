@@ -69,6 +69,12 @@ export function parsePidFile(text: string): ProcessIdentity | null {
   return { pid: Number(m[1]), startTicks: Number(m[2]), exe: m[3] as string };
 }
 
+/** The lock file beside a state file: same directory and name, extension .pid (/run/vrngd/state.json -> /run/vrngd/state.pid). */
+export function implicitPidFile(stateFile: string): string {
+  const base = path.basename(stateFile, path.extname(stateFile));
+  return path.join(path.dirname(stateFile), `${base || path.basename(stateFile)}.pid`);
+}
+
 /** The pid file's recorded vrngd when it is alive and still that process; else null. */
 export function recordedVrngd(file: string): ProcessIdentity | null {
   try {

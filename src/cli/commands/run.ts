@@ -13,7 +13,7 @@ import { ConfigError, parseRunOptions, RawRunOptions, RunConfig } from '../../co
 import { createFipsGate } from '../../core/fips-gate';
 import type { KernelView } from '../../core/policy';
 import { buildDaemon, Daemon, SourceSetup } from '../../daemon/daemon';
-import { acquirePidFile, processExe } from '../../daemon/pid-file';
+import { acquirePidFile, implicitPidFile, processExe } from '../../daemon/pid-file';
 import { makeDirs, preflightWrite, writeFileAtomic } from '../../fs/safe-file';
 import { createNotifier } from '../../daemon/sd-notify';
 import { type DaemonState, pidAlive, readStateFile, removeStaleTempFiles, writeStateFile } from '../../daemon/state-file';
@@ -353,11 +353,7 @@ function takeLock(config: RunConfig, logger: { debug: (m: string) => void }): ((
   return releases.length > 0 ? releaseAll : null;
 }
 
-/** The foreground lock file for a state file: same directory and name, extension .pid. */
-export function implicitPidFile(stateFile: string): string {
-  const base = path.basename(stateFile, path.extname(stateFile));
-  return path.join(path.dirname(stateFile), `${base || path.basename(stateFile)}.pid`);
-}
+export { implicitPidFile };
 
 /** Writes the state file, creating its directory first if it is missing. */
 export function writeStateIn(file: string, state: DaemonState): void {

@@ -65,6 +65,9 @@ export function register(program: Command, deps: ProgramDeps): void {
   });
 }
 
+/** SIGHUPs closer together than this are one reload. */
+export const RELOAD_COALESCE_MS = 1000;
+
 /** Raw options as the user gave them: defaults shown in --help are not "given". */
 function rawOptions(command: Command): RawRunOptions {
   const opts = command.opts() as Record<string, unknown>;
@@ -187,21 +190,39 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
   let stopRequested = false;
   let stopSignal: (() => void) | null = null;
   const stopped = new Promise<number>((resolve) => (stopSignal = () => resolve(EX.OK)));
+  // SIGHUP (systemctl reload, logrotate): at most one reload per RELOAD_COALESCE_MS.
+  // The first runs at once; those that arrive meanwhile become one more at the end
+  // of the window. 1,500 SIGHUPs 1 ms apart used to mean ~1,400 reopens, as many
+  // log lines, and a 4 s stop.
+  let reloadTimer: NodeJS.Timeout | null = null;
+  let lastReloadAt = -Infinity;
+  let coalesced = 0;
+  const doReload = (): void => {
+    reloadTimer = null;
+    if (stopRequested) return;
+    if (coalesced > 1) logger.debug(`${coalesced} SIGHUPs, one reload`);
+    coalesced = 0;
+    lastReloadAt = Date.now();
+    logger.reopen();
+    daemon?.reload();
+  };
+  const onHup = (): void => {
+    if (stopRequested) return;
+    coalesced++;
+    if (reloadTimer) return;
+    reloadTimer = setTimeout(doReload, Math.max(0, lastReloadAt + RELOAD_COALESCE_MS - Date.now()));
+  };
   const onStop = (sig: string) => (): void => {
     logger.notice(`${sig}: stopping`);
     stopRequested = true;
+    if (reloadTimer) clearTimeout(reloadTimer);
+    reloadTimer = null;
     if (daemon) void daemon.stop().then(() => stopSignal?.());
   };
   const handlers: Array<[NodeJS.Signals, () => void]> = [
     ['SIGTERM', onStop('SIGTERM')],
     ['SIGINT', onStop('SIGINT')],
-    [
-      'SIGHUP',
-      () => {
-        logger.reopen();
-        daemon?.reload();
-      },
-    ],
+    ['SIGHUP', onHup],
     ['SIGUSR1', () => daemon?.logStats()],
   ];
   for (const [sig, h] of handlers) process.on(sig, h);
@@ -276,6 +297,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     return code;
   } finally {
     for (const [sig, h] of handlers) process.removeListener(sig, h);
+    if (reloadTimer) clearTimeout(reloadTimer);
     releasePid?.();
     await logger.close();
   }

@@ -142,18 +142,24 @@ describe.skipIf(noAttacker !== null)('links planted by another user are never fo
   });
 });
 
-/** A child holding (or failing to take) the lock through the real module: prints "won" or "refused CODE". */
-function locker(file: string, holdMs: number): Promise<string> {
+/**
+ * A child taking the lock through the real module: reports "won" or "refused CODE
+ * MESSAGE" on stdout; a winner holds the lock until its stdin closes, so every
+ * contender of a trial runs while the winner holds it (no winner leaves early).
+ */
+function locker(file: string): { answer: Promise<string>; done: () => Promise<void> } {
   const js = `
     const { acquirePidFile } = require(${JSON.stringify(path.join(ROOT, 'dist', 'daemon', 'pid-file.js'))});
-    try { acquirePidFile(${JSON.stringify(file)}); process.stdout.write('won'); setTimeout(() => process.exit(0), ${holdMs}); }
-    catch (e) { process.stdout.write('refused ' + e.exitCode + ' ' + e.message); }`;
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, ['-e', js], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    c.on('exit', () => resolve(out));
-  });
+    try { acquirePidFile(${JSON.stringify(file)}); process.stdout.write('won\\n'); process.stdin.on('end', () => process.exit(0)); process.stdin.resume(); }
+    catch (e) { process.stdout.write('refused ' + e.exitCode + ' ' + e.message + '\\n'); process.exit(0); }`;
+  const c = spawn(process.execPath, ['-e', js], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const answer = new Promise<string>((resolve) => c.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (out.endsWith('\n')) resolve(out.trim());
+  }));
+  const exited = new Promise<void>((resolve) => c.on('exit', () => resolve()));
+  return { answer, done: () => { c.stdin.end(); return exited; } };
 }
 
 describe.skipIf(noAttacker !== null)('the single-instance lock', () => {
@@ -165,7 +171,9 @@ describe.skipIf(noAttacker !== null)('the single-instance lock', () => {
     const tally = { won: 0, refused: 0, trials: 0 };
     for (let t = 0; t < 50; t++) {
       fs.writeFileSync(file, `${unrelated.pid}\n`);
-      const outs = await Promise.all([locker(file, 400), locker(file, 400), locker(file, 400)]);
+      const ls = [locker(file), locker(file), locker(file)];
+      const outs = await Promise.all(ls.map((l) => l.answer));
+      await Promise.all(ls.map((l) => l.done()));
       const won = outs.filter((o) => o === 'won').length;
       expect(won, outs.join(' | ')).toBe(1);
       for (const o of outs) if (o !== 'won') expect(o).toMatch(/^refused 69 another vrngd is already running \(pid \d+, pid file /);

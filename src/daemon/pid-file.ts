@@ -124,7 +124,7 @@ export function acquirePidFile(file: string, pid: number = process.pid, names = 
   for (;;) {
     // created 0600 and opened to others (0644) only once locked and written, so a
     // user cannot open a fresh pid file and hold its lock against us
-    const { fd, dir, base } = openLockFile(file, { mode: 0o600, what: 'pid file' });
+    const { fd, dir, base } = openLockFile(file, { mode: 0o600, what: names.startsWith('pid file') ? 'pid file' : `lock of the ${names}:` });
     let keep = false;
     try {
       if (binding.tryLockFd(fd)) {

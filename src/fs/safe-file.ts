@@ -103,6 +103,8 @@ export class TrustedDir {
       throw new CliError(`${what}: ${st.isSymbolicLink() ? 'a symbolic link' : st.isFile() ? 'a file' : 'something'} owned by uid ${st.uid} is in the way in the sticky directory ${this.dir}; refusing`, EX.CANTCREAT);
     }
     if (regularOnly && !st.isFile()) throw new CliError(`${what}: not a regular file (${st.isSymbolicLink() ? 'a symbolic link' : 'a special file'}); refusing`, EX.CANTCREAT);
+    // a hard link planted to some other file (fs.protected_hardlinks=0) would be written through
+    if (st.isFile() && st.nlink > 1) throw new CliError(`${what}: has ${st.nlink} hard links; refusing`, EX.CANTCREAT);
     return st;
   }
 
@@ -268,7 +270,7 @@ export function openAppend(file: string, o: { mode: number; what: string }): num
     const fd = fs.openSync(d.at(base), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, o.mode);
     try {
       const st = fs.fstatSync(fd);
-      if (!st.isFile() || (d.sticky && st.uid !== euid())) throw new CliError(`${o.what} ${file}: not our regular file; refusing`, EX.CANTCREAT);
+      if (!st.isFile() || st.nlink > 1 || (d.sticky && st.uid !== euid())) throw new CliError(`${o.what} ${file}: not our regular file; refusing`, EX.CANTCREAT);
       return fd;
     } catch (e: unknown) {
       fs.closeSync(fd);
@@ -294,7 +296,7 @@ export function openLockFile(file: string, o: { mode: number; what: string }): {
       fd = fs.openSync(d.at(base), O_RDWR | O_NOFOLLOW);
     }
     const st = fs.fstatSync(fd);
-    if (!st.isFile() || (d.sticky && st.uid !== euid())) {
+    if (!st.isFile() || st.nlink > 1 || (d.sticky && st.uid !== euid())) {
       fs.closeSync(fd);
       throw new CliError(`${o.what} ${file}: not our regular file; refusing`, EX.CANTCREAT);
     }

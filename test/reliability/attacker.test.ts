@@ -86,6 +86,25 @@ describe.skipIf(noAttacker !== null)('links planted by another user are never fo
     expect(fs.readlinkSync(path.join(dir, name))).toBe(victim);
   });
 
+  it('a hard link to a root file, planted in a sticky directory as the log or pid file: refused with 73, nothing written through it', () => {
+    const { dir, victim } = scene(0o1777);
+    const link = path.join(dir, 'log');
+    const r0 = asNobody('ln', [victim, link]);
+    if (r0.status !== 0) {
+      // fs.protected_hardlinks=1 here stops nobody; make the same link as root, as nobody
+      // could where it is 0 (never changed on this host)
+      fs.linkSync(victim, link);
+    }
+    expect(fs.statSync(link).nlink).toBe(2);
+    for (const flags of [['--log-file', link], ['-p', link]]) {
+      const r = runSync(['run', '-f', '-r', '/dev/urandom', '-o', 'OUT', '--state-file', 'off', ...flags]);
+      expect(r.status, r.stderr).toBe(73);
+      oneLine(r.stderr);
+      expect(r.stderr).toContain('has 2 hard links; refusing');
+    }
+    expect(fs.readFileSync(victim, 'utf8')).toBe('precious\n');
+  });
+
   it("a directory another user owns (a textfile collector directory): refused with 77", () => {
     const { dir } = scene(0o755, 65534);
     const r = runSync(['run', '-f', '-r', '/dev/urandom', '-o', 'OUT', '--state-file', 'off', '--metrics-file', path.join(dir, 'vrngd.prom')]);

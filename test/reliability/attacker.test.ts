@@ -3,7 +3,7 @@
 // processes, a lock held by someone else, and N starts racing a stale pid file.
 // The real binary (dist/cli/main.js) and the real pid-file module in child
 // processes; -o at a plain file, so no kernel state is touched. Root only.
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -242,7 +242,8 @@ describe.skipIf(noAttacker !== null)('the single-instance lock', () => {
     const { dir } = scene(0o755);
     const file = path.join(dir, 'vrngd.pid');
     fs.writeFileSync(file, '1\n', { mode: 0o644 }); // left behind by a SIGKILLed daemon
-    const holder = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'flock', '-s', file, 'sleep', '300']);
+    // its own process group, so the kill below takes flock and its sleep child together
+    const holder = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'flock', '-s', file, 'sleep', '300'], { detached: true, stdio: 'ignore' });
     children.push(holder);
     const t0 = Date.now();
     while (!fs.readFileSync('/proc/locks', 'utf8').includes(`:${fs.statSync(file).ino} `)) {
@@ -253,6 +254,6 @@ describe.skipIf(noAttacker !== null)('the single-instance lock', () => {
     expect(r.status).toBe(69);
     oneLine(r.stderr);
     expect(r.stderr).toMatch(new RegExp(`pid file ${file} is locked by pid \\d+, which is not the vrngd it names`));
-    execFileSync('kill', ['-KILL', String(holder.pid)]);
+    process.kill(-(holder.pid as number), 'SIGKILL');
   });
 });

@@ -17,6 +17,14 @@
       "cflags": ["-std=gnu99", "-O2", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden", "-fstack-protector-strong"],
       "ldflags": ["-Wl,-z,relro,-z,now"],
       "libraries": ["-ldl"]
+    },
+    {
+      "target_name": "vrngd-reader",
+      "type": "executable",
+      "sources": ["src/native/reader.c"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-std=gnu99", "-O2", "-Wall", "-Wextra", "-Werror", "-fstack-protector-strong"],
+      "ldflags": ["-Wl,-z,relro,-z,now"]
     }
   ]
 }

@@ -16,7 +16,7 @@ const out = path.resolve(process.argv[2] || path.join(root, 'build', 'bundle'));
 
 async function main() {
   const release = path.join(root, 'build', 'Release');
-  for (const f of ['vrngd.node', 'vrngd-preload.so']) {
+  for (const f of ['vrngd.node', 'vrngd-preload.so', 'vrngd-reader']) {
     if (!fs.existsSync(path.join(release, f))) {
       process.stderr.write(`bundle: ${path.join(release, f)} missing: run npm run build:native\n`);
       process.exit(66);
@@ -37,7 +37,7 @@ async function main() {
     external: ['*.node'],
   });
   if (result.errors.length > 0) process.exit(70);
-  for (const f of ['vrngd.node', 'vrngd-preload.so']) {
+  for (const f of ['vrngd.node', 'vrngd-preload.so', 'vrngd-reader']) {
     fs.copyFileSync(path.join(release, f), path.join(out, 'build', 'Release', f));
     fs.chmodSync(path.join(out, 'build', 'Release', f), 0o755);
   }

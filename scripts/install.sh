@@ -107,10 +107,11 @@ find_bundle() {
   node "$src/scripts/bundle.js" "$bundle_dir" >/dev/null || die "building the bundle failed (node scripts/bundle.js)" 70
 }
 
-# The addon plus any other native product next to it (the seeder's preload library).
+# The addon plus any other native product next to it (the seeder's preload library,
+# the vrngd-reader device reader).
 native_files() {
   local f
-  for f in "$bundle_dir"/build/Release/*.node "$bundle_dir"/build/Release/*.so; do [ ! -f "$f" ] || echo "$f"; done
+  for f in "$bundle_dir"/build/Release/*.node "$bundle_dir"/build/Release/*.so "$bundle_dir"/build/Release/vrngd-reader; do [ ! -f "$f" ] || echo "$f"; done
 }
 
 check_source() {

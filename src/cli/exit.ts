@@ -13,6 +13,8 @@ export const EX = {
   UNAVAILABLE: 69,
   SOFTWARE: 70,
   OSERR: 71,
+  /** A file cannot be created safely (it is not ours, or is a link). */
+  CANTCREAT: 73,
   IOERR: 74,
   TEMPFAIL: 75,
   NOPERM: 77,
@@ -43,6 +45,7 @@ const BY_CODE: Record<string, number> = {
   EBUSY: EX.TEMPFAIL,
   ETIMEDOUT: EX.TEMPFAIL,
   EIO: EX.IOERR,
+  EPIPE: EX.IOERR,
 };
 
 /** The exit status for any thrown value. `input` says the failing path was an input file (66, not 69). */

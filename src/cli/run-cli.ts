@@ -21,6 +21,31 @@ export function normalizeArgv(args: string[]): string[] {
 }
 
 export async function runCli(args: string[], deps: ProgramDeps = { io: defaultIo() }): Promise<number> {
+  // A closed or full stdout (`vrngd check f.bin | head -c0`, `status --json >/dev/full`)
+  // is one line and 74 in every command, never an unhandled 'error' event.
+  const out = deps.io.stdout;
+  let outError: unknown = null;
+  const onOutError = (e: unknown): void => {
+    outError = outError ?? e;
+  };
+  out.on('error', onOutError);
+  try {
+    let code = await runProgram(args, deps);
+    // write errors on stdout are emitted on a later tick
+    await new Promise((resolve) => setImmediate(resolve));
+    if (outError !== null && code !== EX.IOERR) {
+      deps.io.stderr.write(`vrngd: cannot write to standard output: ${describeError(outError)}\n`);
+      code = EX.IOERR;
+    }
+    return code;
+  } finally {
+    out.removeListener('error', onOutError);
+    // a late error (after we return) must not become an uncaught exception either
+    out.on('error', () => undefined);
+  }
+}
+
+async function runProgram(args: string[], deps: ProgramDeps): Promise<number> {
   let argv: string[];
   try {
     argv = normalizeArgv(args);

@@ -43,6 +43,19 @@ export const FAILING_AFTER_FAILURES = 3;
  */
 export const RECOVER_AFTER_PASSES = 3;
 
+/**
+ * The failure rate over the last RATE_WINDOW_BLOCKS blocks catches what runs of
+ * consecutive failures miss: a source failing every other block never fails three
+ * in a row, and one alternating 3 good and 4 bad blocks passed three in a row
+ * often enough to be called ok again, reset its retry delay to 1 s and write 284
+ * log lines a minute. `failing` once at least RATE_MIN_BLOCKS blocks are in the
+ * window and a quarter of them failed (a healthy source: 4 in 16 ≈ 1e-9); back to
+ * `ok` only with RECOVER_AFTER_PASSES passes in a row *and* at most 1 failure in 16
+ * over the window, so a short run of passes neither says ok nor resets the backoff.
+ */
+export const RATE_WINDOW_BLOCKS = 32;
+export const RATE_MIN_BLOCKS = 16;
+
 export const DEFAULT_HEALTH: HealthOptions = { disableAfterFailures: 4, retryInitialMs: 1000, retryMaxMs: 300000 };
 
 export interface Transition {
@@ -58,6 +71,8 @@ export class SourceHealth {
   private consecutivePasses = 0;
   private everOpened = false;
   private readonly backoff: Backoff;
+  /** The last RATE_WINDOW_BLOCKS outcomes, true = failed, oldest first. */
+  private readonly window: boolean[] = [];
   /** Events that repeated a state without changing it (not logged). */
   repeats = 0;
 
@@ -82,10 +97,22 @@ export class SourceHealth {
     return this.move('ok');
   }
 
+  /** Failed blocks and blocks seen in the rate window (for logs and status). */
+  get recentFailures(): { failed: number; blocks: number } {
+    return { failed: this.window.filter(Boolean).length, blocks: this.window.length };
+  }
+
+  private record(failed: boolean): void {
+    this.window.push(failed);
+    if (this.window.length > RATE_WINDOW_BLOCKS) this.window.shift();
+  }
+
   blockPassed(): Transition | null {
     this.consecutiveFailures = 0;
     this.consecutivePasses++;
-    if ((this.current === 'failing' || this.current === 'disabled') && this.consecutivePasses < RECOVER_AFTER_PASSES) {
+    this.record(false);
+    const { failed, blocks } = this.recentFailures;
+    if ((this.current === 'failing' || this.current === 'disabled') && (this.consecutivePasses < RECOVER_AFTER_PASSES || failed * 16 > blocks)) {
       this.repeats++;
       return null;
     }
@@ -94,6 +121,7 @@ export class SourceHealth {
   }
   blockFailed(): Transition | null {
     this.consecutivePasses = 0;
+    this.record(true);
     // a disabled source on its retry: one more failed block keeps it disabled, longer
     if (this.current === 'disabled') return this.move('disabled', this.backoff.nextDelayMs());
     this.consecutiveFailures++;
@@ -102,6 +130,8 @@ export class SourceHealth {
       return this.move('disabled', this.backoff.nextDelayMs());
     }
     if (this.consecutiveFailures >= (this.opts.failingAfterFailures ?? FAILING_AFTER_FAILURES)) return this.move('failing');
+    const { failed, blocks } = this.recentFailures;
+    if (blocks >= RATE_MIN_BLOCKS && failed * 4 >= blocks) return this.move('failing');
     // a lone false alarm (or the start of a run): counted by the gate, no state change
     this.repeats++;
     return null;

@@ -1,8 +1,7 @@
 // The daemon's state file: what `vrngd run` publishes and `vrngd status` reads.
 // Written atomically (temp file in the same directory, fsync, rename) so a
-// SIGKILL never leaves it torn. See rename(2).
-import * as fs from 'fs';
-import * as path from 'path';
+// SIGKILL never leaves it torn, and read with a size cap. See rename(2).
+import { readRegular, removeDeadTemps, writeFileAtomic } from '../fs/safe-file';
 
 export const DEFAULT_STATE_FILE = '/run/vrngd/state.json';
 
@@ -57,55 +56,42 @@ export interface DaemonState {
   reseedSchedule?: string | null;
 }
 
-/** Writes the state atomically. Throws on failure (the temp file is removed); the daemon decides how loudly to say so. */
+/**
+ * Writes the state atomically through src/fs/safe-file.ts (checked directory,
+ * O_EXCL temp file with an unguessable name, fsync, rename). Throws on failure
+ * (the temp file is removed); the daemon decides how loudly to say so.
+ */
 export function writeStateFile(file: string, state: DaemonState): void {
-  const tmp = tempName(file, process.pid);
-  try {
-    const fd = fs.openSync(tmp, 'w', 0o644);
-    try {
-      fs.writeSync(fd, `${JSON.stringify(state)}\n`);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (e: unknown) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(file, `${JSON.stringify(state)}\n`, { mode: 0o644, durable: true, what: 'state file' });
 }
-
-const tempName = (file: string, pid: number): string => path.join(path.dirname(file), `.${path.basename(file)}.${pid}.tmp`);
 
 /**
  * Removes temp files that dead writers (SIGKILL between open and rename) left
  * beside the state file. Best effort: called once at daemon start.
  */
 export function removeStaleTempFiles(file: string): void {
-  const prefix = `.${path.basename(file)}.`;
-  let names: string[];
-  try {
-    names = fs.readdirSync(path.dirname(file));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const m = name.startsWith(prefix) && /^(\d+)\.tmp$/.exec(name.slice(prefix.length));
-    if (m && !pidAlive(Number(m[1]))) fs.rmSync(path.join(path.dirname(file), name), { force: true });
-  }
+  removeDeadTemps(file, pidAlive);
 }
 
-/** Reads the state file; null when absent or unreadable as JSON (never throws for those). */
+/** A state file is a few kB; anything past this is not one (--state-file /dev/zero, a huge forgery). */
+export const MAX_STATE_FILE_BYTES = 256 * 1024;
+
+/**
+ * Reads the state file; null when absent, not a regular file, too large or not
+ * JSON (never throws for those, never blocks: a FIFO is opened O_NONBLOCK and refused).
+ */
 export function readStateFile(file: string): DaemonState | null {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    const buf = readRegular(file, MAX_STATE_FILE_BYTES);
+    if (buf === null) return null;
+    text = buf.toString('utf8');
   } catch {
     return null;
   }
   try {
     const value = JSON.parse(text) as unknown;
-    return value !== null && typeof value === 'object' ? (value as DaemonState) : null;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as DaemonState) : null;
   } catch {
     return null;
   }

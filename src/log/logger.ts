@@ -1,8 +1,17 @@
 // Logger port and its winston adapter, at syslog levels. Under systemd
 // (JOURNAL_STREAM set) each line carries the sd-daemon(3) "<N>" priority prefix
 // so journald files errors as errors; --log-file and --syslog serve SysV hosts.
+// The log file is opened through src/fs/safe-file.ts (no links, no directory that
+// others can write) and written with write(2) per line, so a full or read-only
+// file system is noticed at once. Trouble with the log file or /dev/log is said
+// once, on whichever of stderr, syslog and the log file still works, and its end
+// once more ("N lines lost"); see LogTrouble.
+import * as fs from 'fs';
+import * as path from 'path';
 import { Writable } from 'stream';
 import * as winston from 'winston';
+import { CliError } from '../cli/exit';
+import { makeDirs, openAppend } from '../fs/safe-file';
 
 export type Level = 'emerg' | 'alert' | 'crit' | 'error' | 'warning' | 'notice' | 'info' | 'debug';
 
@@ -34,35 +43,126 @@ export interface LoggerOptions {
   ident?: string;
 }
 
+/** Says a sink's trouble once when it starts and once when it ends, never per line. */
+class LogTrouble {
+  private failing: string | null = null;
+  private lost = 0;
+  constructor(
+    private readonly what: string,
+    private readonly say: (message: string) => void,
+  ) {}
+  failed(e: unknown): void {
+    const reason = describe(e);
+    this.lost++;
+    if (this.failing !== null) return;
+    this.failing = reason;
+    this.say(`${this.what}: ${reason}; its lines are lost until it works again`);
+  }
+  worked(): void {
+    if (this.failing === null) return;
+    this.say(`${this.what} works again (${this.lost} line${this.lost === 1 ? '' : 's'} lost)`);
+    this.failing = null;
+    this.lost = 0;
+  }
+}
+
+const describe = (e: unknown): string => {
+  const code = (e as { code?: unknown } | null)?.code;
+  const message = e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e);
+  return typeof code === 'string' && !message.startsWith(code) ? `${code}: ${message}` : message;
+};
+
+/** --log-file: one append-only fd, written with write(2) per line; reopened on SIGHUP. */
+class LogFileSink extends Writable {
+  private fd: number | null = null;
+  constructor(
+    private readonly file: string,
+    private readonly trouble: LogTrouble,
+  ) {
+    super();
+  }
+  /** Opens the file; a file we must not write (a link, a directory others can write) is a CliError. */
+  open(): void {
+    this.closeFd();
+    try {
+      makeDirs(path.dirname(path.resolve(this.file)));
+      this.fd = openAppend(this.file, { mode: 0o640, what: 'log file' });
+    } catch (e: unknown) {
+      if (e instanceof CliError) throw e;
+      this.trouble.failed(e);
+    }
+  }
+  closeFd(): void {
+    if (this.fd !== null) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        /* closed */
+      }
+      this.fd = null;
+    }
+  }
+  _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    if (this.fd === null) {
+      this.trouble.failed(new Error('not open'));
+    } else {
+      try {
+        let off = 0;
+        while (off < chunk.length) off += fs.writeSync(this.fd, chunk, off, chunk.length - off);
+        this.trouble.worked();
+      } catch (e: unknown) {
+        this.trouble.failed(e);
+      }
+    }
+    done();
+  }
+}
+
 export function createLogger(opts: LoggerOptions): Logger {
   const journal = opts.journal ?? Boolean(process.env.JOURNAL_STREAM);
   const ident = opts.ident ?? 'vrngd';
+  const consoleStream = opts.stream ?? process.stderr;
   const consoleFormat = winston.format.printf(({ level, message }) =>
     journal ? `<${PRIORITY[level as Level] ?? 6}>${String(message)}` : `${ident}: ${level === 'info' || level === 'notice' ? '' : `${level}: `}${String(message)}`,
   );
-  const makeTransports = (): winston.transport[] => {
-    const t: winston.transport[] = [
-      new winston.transports.Stream({ stream: opts.stream ?? process.stderr, format: consoleFormat }),
-    ];
-    if (opts.logFile) {
-      t.push(
-        new winston.transports.File({
-          filename: opts.logFile,
-          format: winston.format.combine(
-            winston.format.timestamp(),
-            winston.format.printf(({ timestamp, level, message }) => `${String(timestamp)} ${ident}[${process.pid}] ${level}: ${String(message)}`),
-          ),
-        }),
-      );
+  // trouble with one sink goes to the others, straight (never through the failing one)
+  let syslogSink: SyslogSink | null = null;
+  let fileSink: LogFileSink | null = null;
+  const sayElsewhere = (from: 'file' | 'syslog') => (message: string): void => {
+    if (opts.quiet) return;
+    try {
+      consoleStream.write(journal ? `<4>${message}\n` : `${ident}: warning: ${message}\n`);
+    } catch {
+      /* the console is gone too */
     }
-    if (opts.syslog) t.push(syslogTransport(ident));
-    return t;
+    const line = `<${3 * 8 + 4}>${ident}[${process.pid}]: ${message}`;
+    if (from !== 'syslog' && syslogSink) syslogSink.sendQuietly(line);
+    if (from !== 'file' && fileSink) fileSink.write(`${new Date().toISOString()} ${ident}[${process.pid}] warning: ${message}\n`);
   };
+  if (opts.logFile) {
+    fileSink = new LogFileSink(opts.logFile, new LogTrouble(`log file ${opts.logFile}`, sayElsewhere('file')));
+    fileSink.open();
+  }
+  if (opts.syslog) syslogSink = new SyslogSink(new LogTrouble('syslog (/dev/log)', sayElsewhere('syslog')));
+  const fileFormat = winston.format.combine(
+    winston.format.timestamp(),
+    winston.format.printf(({ timestamp, level, message }) => `${String(timestamp)} ${ident}[${process.pid}] ${level}: ${String(message)}`),
+  );
+  const transports: winston.transport[] = [new winston.transports.Stream({ stream: consoleStream, format: consoleFormat })];
+  if (fileSink) transports.push(new winston.transports.Stream({ stream: fileSink, format: fileFormat }));
+  if (syslogSink) {
+    transports.push(
+      new winston.transports.Stream({
+        stream: syslogSink,
+        format: winston.format.printf(({ level, message }) => `<${3 * 8 + (PRIORITY[level as Level] ?? 6)}>${ident}[${process.pid}]: ${String(message)}`),
+      }),
+    );
+  }
   const w = winston.createLogger({
     levels: winston.config.syslog.levels,
     level: opts.level,
     silent: opts.quiet ?? false,
-    transports: makeTransports(),
+    transports,
   });
   return {
     error: (m) => void w.log('error', m),
@@ -71,35 +171,47 @@ export function createLogger(opts: LoggerOptions): Logger {
     info: (m) => void w.log('info', m),
     debug: (m) => void w.log('debug', m),
     reopen: () => {
-      w.clear();
-      for (const t of makeTransports()) w.add(t);
+      try {
+        fileSink?.open();
+      } catch (e: unknown) {
+        // the file was replaced by something we must not write: say so, keep the others
+        sayElsewhere('file')(describe(e));
+      }
     },
     close: () =>
       new Promise<void>((resolve) => {
         w.on('finish', () => resolve());
         w.end();
         setTimeout(resolve, 200).unref();
-      }),
+      }).then(() => fileSink?.closeFd()),
   };
 }
 
 /** RFC 3164 datagrams to /dev/log, facility daemon. Node has no unix datagram
  * sockets, so the addon's sendDatagram (also used for sd_notify) sends them. */
-function syslogTransport(ident: string): winston.transport {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      try {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { loadBinding } = require('../native/binding') as typeof import('../native/binding');
-        loadBinding().sendDatagram('/dev/log', chunk.toString().replace(/\n$/, ''));
-      } catch {
-        // syslog is best effort: the console line was written already
-      }
-      done();
-    },
-  });
-  return new winston.transports.Stream({
-    stream: sink,
-    format: winston.format.printf(({ level, message }) => `<${3 * 8 + (PRIORITY[level as Level] ?? 6)}>${ident}[${process.pid}]: ${String(message)}`),
-  });
+class SyslogSink extends Writable {
+  constructor(private readonly trouble: LogTrouble) {
+    super();
+  }
+  private send(line: string): void {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { loadBinding } = require('../native/binding') as typeof import('../native/binding');
+    loadBinding().sendDatagram(process.env.VRNGD_SYSLOG_SOCKET || '/dev/log', line);
+  }
+  sendQuietly(line: string): void {
+    try {
+      this.send(line);
+    } catch {
+      /* said by the sink's own trouble */
+    }
+  }
+  _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    try {
+      this.send(chunk.toString().replace(/\n$/, ''));
+      this.trouble.worked();
+    } catch (e: unknown) {
+      this.trouble.failed(e);
+    }
+    done();
+  }
 }

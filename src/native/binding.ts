@@ -22,6 +22,8 @@ export interface RndBinding {
   reseedCrng(fd: number): boolean;
   /** One unix datagram to a path or "@abstract" socket (sd_notify(3), syslog). */
   sendDatagram(socketPath: string, message: string): void;
+  /** flock(fd, LOCK_EX|LOCK_NB): true when taken, false when another open file holds it. Released when the fd closes. */
+  tryLockFd(fd: number): boolean;
   /** CPUID: whether RDRAND and RDSEED exist (always false off x86_64). */
   cpuRngSupport(): { rdrand: boolean; rdseed: boolean };
   /** Fills data from RDSEED or RDRAND; returns bytes filled (short if the CPU keeps failing). */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -317,6 +318,27 @@ static napi_value reseed_crng(napi_env env, napi_callback_info info)
 	return result;
 }
 
+/* flock(fd, LOCK_EX|LOCK_NB): true taken, false held by another open file
+ * (EWOULDBLOCK). The single-instance lock on the pid file; Node has no flock. */
+static napi_value try_lock_fd(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], result;
+	int32_t fd;
+	int rc;
+
+	CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 1 || !arg_int(env, argv[0], 0, INT_MAX, &fd))
+		return usage(env, "Usage: tryLockFd(fd)");
+	do
+		rc = flock(fd, LOCK_EX | LOCK_NB);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0 && errno != EWOULDBLOCK)
+		return throw_errno(env, "flock", errno);
+	CALL(env, napi_get_boolean(env, rc == 0, &result));
+	return result;
+}
+
 /* One unix datagram to a path or "@abstract" socket: sd_notify(3) to
  * $NOTIFY_SOCKET, and syslog(3) lines to /dev/log. Node has no datagram unix sockets. */
 static napi_value send_datagram(napi_env env, napi_callback_info info)
@@ -451,6 +473,7 @@ static napi_value init(napi_env env, napi_value exports)
 	EXPORT("crngReady", crng_ready);
 	EXPORT("reseedCrng", reseed_crng);
 	EXPORT("sendDatagram", send_datagram);
+	EXPORT("tryLockFd", try_lock_fd);
 	EXPORT("cpuRngSupport", cpu_rng_support);
 	EXPORT("readCpuRng", read_cpu_rng);
 	CALL(env, napi_create_object(env, &constants));

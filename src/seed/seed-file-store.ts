@@ -2,71 +2,70 @@
 // seed is removed, and the removal made durable by fsync(2) of its directory,
 // *before* its bytes reach the kernel -- so a crash or a cloned disk image can
 // never feed the same seed twice with credit. If the removal cannot be made
-// durable the seed is not used at all. A fresh seed is written to PATH.new
-// (a fixed name: the seeder makes no random names), fsynced, renamed over PATH,
-// and the directory fsynced again. See unlink(2), rename(2), fsync(2).
-import * as fs from 'fs';
+// durable the seed is not used at all. A fresh seed is written to an O_EXCL temp
+// file beside PATH (its name from /dev/urandom by read(2), see src/fs/safe-file.ts:
+// never this process's CSPRNG), fsynced, renamed over PATH, and the directory
+// fsynced again. A seed in a directory another user can write is neither read nor
+// written: its bytes would be credited. See unlink(2), rename(2), fsync(2).
 import * as path from 'path';
+import * as fs from 'fs';
+import { CliError } from '../cli/exit';
 import { fromNativeError } from '../kernel/errors';
+import { makeDirs, readRegular, TrustedDir, writeFileAtomic } from '../fs/safe-file';
 
 export interface TakenSeed {
   data: Uint8Array;
 }
 
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+/** A seed file is at most 512 bytes (seedrng's limit); past 64 kB it is not one. */
+const MAX_SEED_FILE_BYTES = 65536;
+
+const rethrow = (e: unknown): never => {
+  throw e instanceof CliError ? e : fromNativeError(e);
+};
 
 /**
  * Reads and removes the stored seed. null when there is none.
- * @throws KernelError when it exists but cannot be read or its removal cannot be synced (do not seed from it).
+ * @throws KernelError when it exists but cannot be read or its removal cannot be synced (do not seed from it);
+ *   CliError (77/73) when its directory or the file itself is not safe to trust.
  */
 export function takeSeedFile(file: string): TakenSeed | null {
-  let data: Buffer;
+  let dir: TrustedDir;
   try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) throw Object.assign(new Error(`${file}: not a regular file`), { code: 'EINVAL', errno: -22, syscall: 'open' });
-    data = fs.readFileSync(file);
+    dir = TrustedDir.open(path.dirname(path.resolve(file)), `seed file ${file}`);
   } catch (e: unknown) {
     if ((e as { code?: string }).code === 'ENOENT') return null;
-    throw fromNativeError(e);
+    return rethrow(e);
   }
   try {
-    fs.unlinkSync(file);
-    fsyncDir(path.dirname(file));
-  } catch (e: unknown) {
-    throw fromNativeError(e);
+    const base = path.basename(file);
+    let data: Buffer | null;
+    try {
+      dir.checkExisting(base, `seed file ${file}`);
+      data = readRegular(dir.at(base), MAX_SEED_FILE_BYTES);
+    } catch (e: unknown) {
+      if ((e as { code?: string }).code === 'EINVAL') rethrow(Object.assign(new Error(`${file}: not a regular file`), { code: 'EINVAL', errno: -22, syscall: 'open' }));
+      return rethrow(e);
+    }
+    if (data === null) return null;
+    try {
+      fs.unlinkSync(dir.at(base));
+      dir.fsync();
+    } catch (e: unknown) {
+      return rethrow(e);
+    }
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  } finally {
+    dir.close();
   }
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
 /** Writes the new seed durably (mode 0600, directory 0700 when created). */
 export function saveSeedFile(file: string, contents: Uint8Array): void {
-  const dir = path.dirname(file);
-  const tmp = `${file}.new`;
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    try {
-      let off = 0;
-      while (off < contents.length) off += fs.writeSync(fd, contents, off, contents.length - off);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-    fsyncDir(dir);
+    makeDirs(path.dirname(path.resolve(file)), 0o700);
+    writeFileAtomic(file, contents, { mode: 0o600, durable: true, what: 'seed file' });
   } catch (e: unknown) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* nothing to clean up */
-    }
-    throw fromNativeError(e);
+    rethrow(e);
   }
 }

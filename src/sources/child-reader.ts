@@ -1,5 +1,7 @@
-// Reads a character device (/dev/hwrng, -r PATH) through a short-lived dd(1)
-// child per request, so no read(2) on the device ever runs inside the daemon.
+// Reads a character device (/dev/hwrng, -r PATH) through a short-lived reader
+// child per request (vrngd-reader, src/native/reader.c), so no read(2) on the
+// device ever runs inside the daemon. The reader dies with its parent, whatever
+// kills the parent (PR_SET_PDEATHSIG), and leads its own process group.
 //
 // Why a child: /dev/hwrng waits are killable-only (wait_for_completion_killable),
 // and a read blocked on libuv's threadpool keeps Node from exiting at all
@@ -8,11 +10,13 @@
 // Why one child per request rather than a long-lived streaming reader: a streaming
 // reader would keep pulling from the device into a 64 KiB pipe buffer whether or
 // not anybody needs entropy (competing with the kernel's own hwrng thread), and
-// a kill would lose up to 64 KiB. A per-request dd reads exactly what was asked
+// a kill would lose up to 64 KiB. A per-request reader reads exactly what was asked
 // for with blocking reads of readChunkBytes (never O_NONBLOCK: on RHEL 6 that may
 // oops virtio-rng), loses at most one request on a kill, and costs one fork+exec
 // per 2,500-byte block (about 2 ms; 4 per second at virtio-rng's 9.6 kB/s).
 import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 import { CLOSED } from './entropy-source';
 import { codeFromStrerror, sourceError } from './source-error';
 
@@ -20,9 +24,30 @@ export interface ChildReaderOptions {
   path: string;
   /** Bytes per read(2), 64..512. */
   readChunkBytes: number;
-  /** The reader program (tests may substitute); default 'dd' from PATH. */
+  /** The vrngd-reader executable (tests may substitute); default readerPath(). */
   command?: string;
 }
+
+/**
+ * Where vrngd-reader is: $VRNGD_READER_PATH, else beside the addon in a source
+ * checkout (build/Release) or an install. null when none is there.
+ */
+export function readerPath(): string | null {
+  const override = process.env.VRNGD_READER_PATH;
+  const roots = [path.resolve(__dirname, '..', '..'), path.resolve(__dirname, '..'), __dirname];
+  const candidates = [...(override ? [override] : []), ...roots.flatMap((r) => [path.join(r, 'build', 'Release', 'vrngd-reader'), path.join(r, 'vrngd-reader')])];
+  for (const c of candidates) {
+    try {
+      fs.accessSync(c, fs.constants.X_OK);
+      return c;
+    } catch {
+      /* next */
+    }
+  }
+  return null;
+}
+
+let cachedReader: string | null | undefined;
 
 export class ChildReader {
   private child: ChildProcess | null = null;
@@ -36,9 +61,15 @@ export class ChildReader {
     const chunk = Math.min(this.opts.readChunkBytes, bytes);
     const count = Math.ceil(bytes / chunk);
     return new Promise<Uint8Array>((resolve, reject) => {
-      // stdin is not used: dd opens the device itself, so a blocking open (a FIFO)
-      // also happens in the child. No O_NONBLOCK anywhere.
-      const child = spawn(this.opts.command ?? 'dd', [`if=${this.opts.path}`, `bs=${chunk}`, `count=${count}`, 'iflag=fullblock', 'status=none'], {
+      // stdin is not used: the reader opens the device itself, so a blocking open
+      // (a FIFO) also happens in the child. No O_NONBLOCK anywhere.
+      if (cachedReader === undefined) cachedReader = readerPath();
+      const reader = this.opts.command ?? cachedReader;
+      if (reader === null) {
+        reject(sourceError('ENOENT', `${this.opts.path}: cannot start reader: vrngd-reader not found (set VRNGD_READER_PATH or rebuild the addon)`, 'spawn'));
+        return;
+      }
+      const child = spawn(reader, [this.opts.path, String(chunk), String(count), String(process.pid)], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       this.child = child;

@@ -185,7 +185,7 @@ describe.skipIf(noRoot)('vrngd run on this machine', () => {
     execFileSync('mkfifo', [path.join(tmp, 'bg.fifo')]);
     const first = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 15000 });
     expect(first.status).toBe(0);
-    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
     expect(pid).not.toBe(999999);
     try {
       const second = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 15000 });

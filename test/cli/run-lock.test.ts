@@ -48,7 +48,7 @@ describe('vrngd run -f: single instance without -p', () => {
   it('a second instance on the same state file exits 69 with one line naming the pid; the first keeps running and removes its lock at exit', async () => {
     const state = path.join(tmp, 'two.json');
     const first = await startFeeding(args('a', state));
-    expect(Number(fs.readFileSync(path.join(tmp, 'two.pid'), 'utf8'))).toBe(first.child.pid);
+    expect(Number(fs.readFileSync(path.join(tmp, 'two.pid'), 'utf8').split('\n')[0])).toBe(first.child.pid);
     const second = spawnSync(process.execPath, [CLI, ...args('b', state)], { encoding: 'utf8', env, timeout: 15000 });
     expect(second.status).toBe(69);
     expect(second.stderr.trim().split('\n')).toHaveLength(1);
@@ -63,7 +63,7 @@ describe('vrngd run -f: single instance without -p', () => {
     const state = path.join(tmp, 'stale.json');
     fs.writeFileSync(path.join(tmp, 'stale.pid'), `${2 ** 22 + 1}\n`);
     const r = await startFeeding(args('stale', state));
-    expect(Number(fs.readFileSync(path.join(tmp, 'stale.pid'), 'utf8'))).toBe(r.child.pid);
+    expect(Number(fs.readFileSync(path.join(tmp, 'stale.pid'), 'utf8').split('\n')[0])).toBe(r.child.pid);
     r.child.kill('SIGTERM');
     expect(await r.exited).toBe(0);
   });

@@ -1,7 +1,7 @@
 // `vrngd status` in-process through runCli: the JSON object and the readable
 // summary for fixture kernels (--proc-root/--sys-root), the daemon section from
 // state files (running, stale, unreadable), and one-line errors with sysexits codes.
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli';
 import { EX } from '../../src/cli/exit';
 import { DaemonState, writeStateFile } from '../../src/daemon/state-file';
+import { acquirePidFile, implicitPidFile } from '../../src/daemon/pid-file';
 import type { StatusReport } from '../../src/cli/commands/status';
 import { ROOT } from '../helpers/env';
 
@@ -81,8 +82,13 @@ describe('status --json on fixture kernels', () => {
   it('a running daemon: every state field is included', async () => {
     const file = path.join(tmp, 'running.json');
     writeStateFile(file, state(process.pid));
-    const s = JSON.parse((await run(['status', '--json', '--state-file', file, ...era('6.6')])).out) as StatusReport;
-    expect(s.daemon).toEqual({ ...state(process.pid), running: true, stateFile: file });
+    const release = acquirePidFile(implicitPidFile(file)); // what the daemon holds beside its state file
+    try {
+      const s = JSON.parse((await run(['status', '--json', '--state-file', file, ...era('6.6')])).out) as StatusReport;
+      expect(s.daemon).toEqual({ ...state(process.pid), running: true, stateFile: file });
+    } finally {
+      release();
+    }
   });
 
   it('a state file whose pid is gone: not running, stale', async () => {
@@ -118,7 +124,9 @@ describe('status (readable summary)', () => {
   it('RHEL 6 with rngd and a running daemon', async () => {
     const file = path.join(tmp, 'running-text.json');
     writeStateFile(file, state(process.pid));
+    const release = acquirePidFile(implicitPidFile(file));
     const r = await run(['status', '--state-file', file, ...era('el6-2.6.32')]);
+    release();
     expect(r.code, r.err).toBe(EX.OK);
     expect(r.out).toContain('regime legacy: the kernel does not feed itself from hwrng');
     expect(r.out).toContain('quality not exposed');
@@ -149,5 +157,70 @@ describe('status errors', () => {
     const r = await run(['status', '--bogus']);
     expect(r.code).toBe(EX.USAGE);
     expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('status: a state file it must not trust', () => {
+  it('a forged state file naming a live process that is not vrngd: not running, stale', async () => {
+    const file = path.join(tmp, 'forged.json');
+    writeStateFile(file, state(process.pid)); // alive, but holds no lock beside the file
+    const s = JSON.parse((await run(['status', '--json', '--state-file', file, ...era('6.6')])).out) as StatusReport;
+    expect(s.daemon).toMatchObject({ running: false, stale: { pid: process.pid } });
+    // a lock file naming us, with a forged identity (wrong start time), does not count either
+    fs.writeFileSync(implicitPidFile(file), `${process.pid}\nvrngd start=1 exe=${process.execPath}\n`);
+    const again = JSON.parse((await run(['status', '--json', '--state-file', file, ...era('6.6')])).out) as StatusReport;
+    expect(again.daemon.running).toBe(false);
+  });
+
+  it('escape sequences and control characters in the file are not printed raw', async () => {
+    const file = path.join(tmp, 'escapes.json');
+    const evil = { ...state(process.pid), mode: '\u001b]0;owned\u0007\u001b[2Jcleared\rover', regime: 'legacy\u009b31m' };
+    writeStateFile(file, evil as DaemonState);
+    const release = acquirePidFile(implicitPidFile(file));
+    try {
+      const r = await run(['status', '--state-file', file, ...era('6.6')]);
+      expect(r.code).toBe(EX.OK);
+      // eslint-disable-next-line no-control-regex
+      expect(r.out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+      expect(r.out).toContain('regime legacy?31m: ?]0;owned??[2Jcleared?over');
+    } finally {
+      release();
+    }
+  });
+
+  it.each(['/dev/zero', '/dev/urandom'])('--state-file %s: bounded, not running, exit 0 at once', async (dev) => {
+    const t0 = Date.now();
+    const r = await run(['status', '--json', '--state-file', dev, ...era('6.6')]);
+    expect(r.code, r.err).toBe(EX.OK);
+    expect((JSON.parse(r.out) as StatusReport).daemon).toMatchObject({ running: false, stale: null });
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('a state file larger than 256 kB or a FIFO nobody writes: not running, no hang', async () => {
+    const big = path.join(tmp, 'big.json');
+    fs.writeFileSync(big, `{"pid": ${process.pid}, "x": "${'a'.repeat(300 * 1024)}"}`);
+    const fifo = path.join(tmp, 'state.fifo');
+    spawnSync('mkfifo', [fifo]);
+    for (const f of [big, fifo]) {
+      const r = await run(['status', '--json', '--state-file', f, ...era('6.6')]);
+      expect((JSON.parse(r.out) as StatusReport).daemon).toMatchObject({ running: false, stale: null });
+    }
+  });
+
+  it('a forged state file naming a live rngd does not hide it from "feeders" (live /proc)', async () => {
+    const rngd = path.join(tmp, 'rngd');
+    fs.copyFileSync('/bin/sleep', rngd);
+    fs.chmodSync(rngd, 0o755);
+    const child = spawn(rngd, ['300']);
+    try {
+      await new Promise((r) => setTimeout(r, 150));
+      const file = path.join(tmp, 'hide-rngd.json');
+      writeStateFile(file, state(child.pid as number));
+      const s = JSON.parse((await run(['status', '--json', '--state-file', file])).out) as StatusReport;
+      expect(s.daemon.running).toBe(false);
+      expect(s.feederProcesses).toContainEqual({ pid: child.pid, name: 'rngd' });
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

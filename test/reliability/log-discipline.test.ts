@@ -31,6 +31,23 @@ class EintrKernel extends RecordingKernel {
   }
 }
 
+/** Good (random) or bad (all-zero) 2,500-byte blocks by block index, whatever the read size. */
+function blockPattern(good: (block: number) => boolean): (n: number) => Uint8Array {
+  const random = screenedRandom();
+  let offset = 0;
+  return (n) => {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; ) {
+      const block = Math.floor(offset / 2500);
+      const take = Math.min(n - i, 2500 - (offset % 2500));
+      if (good(block)) out.set(random(take), i);
+      i += take;
+      offset += take;
+    }
+    return out;
+  };
+}
+
 interface Fault {
   name: string;
   /** Applied 5 s after start (a healthy start first), or before start when atStart. */
@@ -46,6 +63,11 @@ const faults: Fault[] = [
   // A chance pass no longer flips it back to ok (three passes in a row are needed): it used
   // to flap, 5-22 lines in 10 minutes.
   { name: '52 % biased data (a few blocks pass now and then)', apply: (s) => (s.generator = biasedBits(0.52)), said: [/failing → disabled/] },
+  // Judged by failure rate as well (src/core/source-health.ts): it used to say ok → failing →
+  // disabled → ok every 7 blocks, 284 lines a minute, its retry delay back at 1 s each time.
+  { name: 'a flapping source: 3 good, 4 bad blocks, alternating', apply: (s) => (s.generator = blockPattern((i) => i % 7 < 3)), said: [/ok → failing/, /failing → disabled/] },
+  // It never failed 3 in a row, so it stayed "ok" without a word.
+  { name: 'every other block failing', apply: (s) => (s.generator = blockPattern((i) => i % 2 === 0)), said: [/ok → failing/] },
   { name: 'a read that never returns (stall)', apply: (s) => (s.stalled = true), said: [/ok → stalled/] },
   { name: 'the device gone (ENODEV, then ENOENT on open)', apply: (s) => (s.present = false), said: [/ok → absent: .*(ENODEV|No such device)/, /every entropy source is unavailable/] },
   { name: 'EIO on every read', apply: (s) => (s.failNextReads = new Array(1e6).fill('EIO')), said: [/ok → absent: .*EIO/] },

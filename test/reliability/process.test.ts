@@ -154,7 +154,7 @@ describe('SIGKILL and restart', () => {
     await new Promise((res) => setTimeout(res, 1200)); // a coalesced state write or two
     first.child.kill('SIGKILL');
     await first.exited;
-    expect(Number(fs.readFileSync(pidFile, 'utf8'))).toBe(first.child.pid); // left behind: stale
+    expect(Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0])).toBe(first.child.pid); // left behind: stale
     const before = readStateFile(state);
     expect(before?.pid).toBe(first.child.pid);
 
@@ -162,7 +162,7 @@ describe('SIGKILL and restart', () => {
     const written = fs.statSync(out).size;
     const second = start(args);
     await until(second, /filling|feeding|legacy/);
-    await untilFile(pidFile, () => Number(fs.readFileSync(pidFile, 'utf8')) === second.child.pid);
+    await untilFile(pidFile, () => Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]) === second.child.pid);
     // it writes blocks: running, signal handlers in place (a block needs a dd round trip)
     await untilFile(out, (s) => s > written);
     const t0 = Date.now();

@@ -33,6 +33,7 @@ describe('install.sh into a temporary root', () => {
     expect(has('usr/lib/vrngd/vrngd.js')).toBe(true);
     expect(has('usr/lib/vrngd/build/Release/vrngd.node')).toBe(true);
     expect(has('usr/lib/vrngd/build/Release/vrngd-preload.so')).toBe(true);
+    expect(fs.statSync(path.join(root, 'usr/lib/vrngd/build/Release/vrngd-reader')).mode & 0o111).not.toBe(0);
     expect(has('usr/lib/vrngd/node_modules')).toBe(false);
     const bundle = fs.readFileSync(path.join(root, 'usr/lib/vrngd/vrngd.js'), 'utf8');
     for (const dep of Object.keys(pkg.dependencies)) expect(bundle, dep).toContain(`node_modules/${dep}/`);
@@ -45,6 +46,11 @@ describe('install.sh into a temporary root', () => {
     if (fs.existsSync(dracut)) {
       for (const f of fs.readdirSync(dracut)) expect(has(`usr/lib/dracut/modules.d/90vrngd/${f}`), f).toBe(true);
     }
+  });
+
+  it('the installed bundle finds its device reader: check of a character device reads through vrngd-reader', () => {
+    const out = execFileSync(process.execPath, [path.join(root, 'usr/lib/vrngd/vrngd.js'), 'check', '/dev/urandom', '-c', '2', '--json'], { encoding: 'utf8', env: { ...process.env, VRNGD_READER_PATH: '' } });
+    expect((JSON.parse(out) as { blocksPassed: number; blocksFailed: number }).blocksPassed + (JSON.parse(out) as { blocksFailed: number }).blocksFailed).toBe(2);
   });
 
   it('records exactly the tree it wrote in its manifest', () => {

@@ -3,7 +3,7 @@
 // as its only source, so it never competes for /dev/hwrng: start, status, a second
 // start, a second instance refused by the daemon, reload (SIGHUP), stop, status,
 // condrestart, restart. Paths come from the script's environment overrides.
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,7 +114,7 @@ describe('the init script life cycle against the real daemon', () => {
   let env: NodeJS.ProcessEnv = {};
   let pidFile = '';
   const init = (action: string, extra: NodeJS.ProcessEnv = {}): RunResult => run(path.join(root, INIT), [action], { env: { ...env, ...extra }, timeoutMs: 30000 });
-  const pidOf = (): number => Number(fs.readFileSync(pidFile, 'utf8').trim());
+  const pidOf = (): number => Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
 
   beforeAll(() => {
     if (noDaemon) return;
@@ -140,7 +140,7 @@ describe('the init script life cycle against the real daemon', () => {
   afterAll(() => {
     if (!root) return;
     if (fs.existsSync(pidFile)) {
-      const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+      const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
       if (pid > 0 && pidAlive(pid)) process.kill(pid, 'SIGKILL');
     }
     fs.rmSync(root, { recursive: true, force: true });
@@ -200,5 +200,31 @@ describe('the init script life cycle against the real daemon', () => {
     expect(init('stop').status).toBe(0);
     expect(pidAlive(second)).toBe(false);
     expect(fs.existsSync(pidFile)).toBe(false);
+  });
+
+  it.skipIf(noDaemon !== null)('a stale pid file naming an unrelated live process: status says dead, start starts vrngd, stop never signals that process', () => {
+    const unrelated = spawn('bash', ['-c', 'exec -a "vrngd -b" sleep 300']);
+    try {
+      spawnSync('sleep', ['0.1']);
+      const exe = fs.readlinkSync(`/proc/${unrelated.pid}/exe`);
+      // a bare pid (an old or foreign file), then a forged identity line with the right exe and a wrong start time
+      for (const text of [`${unrelated.pid}\n`, `${unrelated.pid}\nvrngd start=1 exe=${exe}\n`]) {
+        fs.writeFileSync(pidFile, text);
+        expect(init('status')).toMatchObject({ status: 1, stdout: 'vrngd dead but pid file exists\n' });
+        expect(init('stop').status).toBe(0);
+        expect(pidAlive(unrelated.pid as number)).toBe(true);
+      }
+      fs.writeFileSync(pidFile, `${unrelated.pid}\n`);
+      const start = init('start');
+      expect(start.status, start.stdout + start.stderr).toBe(0);
+      const pid = pidOf();
+      expect(pid).not.toBe(unrelated.pid);
+      expect(init('status').stdout).toBe(`vrngd (pid ${pid}) is running...\n`);
+      expect(init('stop').status).toBe(0);
+      expect(pidAlive(pid)).toBe(false);
+      expect(pidAlive(unrelated.pid as number)).toBe(true);
+    } finally {
+      unrelated.kill('SIGKILL');
+    }
   });
 });

@@ -102,6 +102,7 @@ install() {
     inst_simple "$lib/vrngd.js" /usr/lib/vrngd/vrngd.js
     inst_simple "$lib/build/Release/vrngd.node" /usr/lib/vrngd/build/Release/vrngd.node
     inst_simple "$lib/build/Release/vrngd-preload.so" /usr/lib/vrngd/build/Release/vrngd-preload.so
+    inst_simple "$lib/build/Release/vrngd-reader" /usr/lib/vrngd/build/Release/vrngd-reader
     # node and the shared libraries it links (libstdc++, libgcc_s, libm...)
     inst_binary "$node" /usr/lib/vrngd/node/bin/node
     vrngd_inst_libdir_file "libdl.so*" "librt.so*" "libpthread.so*"

@@ -11,6 +11,7 @@ import { CliIo } from '../io';
 import { ProgramDeps } from '../program';
 import { FIPS_BLOCK_BYTES, FIPS_TESTS, FipsTestName } from '../../core/fips';
 import { FipsStreamChecker, FipsStreamCounts } from '../../core/fips-stream';
+import { ChildReader } from '../../sources/child-reader';
 
 const PREFIX = 'vrngd check: ';
 /** Read size for files: 1 MiB, i.e. ~419 blocks per read and per engine call. */
@@ -113,6 +114,14 @@ type ChunkReader = {
 async function openFile(path: string): Promise<ChunkReader> {
   let fd: number;
   try {
+    // a device or FIFO is read through the reader child, never on the thread pool:
+    // a 1 MiB read of a ~10 kB/s /dev/hwrng took minutes and ignored SIGINT
+    const st = await fs.promises.stat(path);
+    if (st.isCharacterDevice() || st.isFIFO() || st.isSocket()) return childChunkReader(path);
+  } catch (e: unknown) {
+    throw new CliError(`check: cannot open ${path}: ${describeError(e)}`, exitCodeFor(e, { input: true }));
+  }
+  try {
     fd = await new Promise<number>((resolve, reject) => fs.open(path, 'r', (err, n) => (err ? reject(err) : resolve(n))));
   } catch (e: unknown) {
     throw new CliError(`check: cannot open ${path}: ${describeError(e)}`, exitCodeFor(e, { input: true }));
@@ -159,6 +168,46 @@ function fdReader(fd: number, label: string, closeFd: boolean): ChunkReader {
     async close() {
       if (pending) await pending.catch(() => undefined);
       if (closeFd) await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
+    },
+  };
+}
+
+/**
+ * A character device or FIFO, read by a vrngd-reader child (src/sources/child-reader.ts)
+ * in requests that start at one FIPS block, so results come at the device's pace,
+ * and grow while the device keeps up (up to 1 MiB) so a fast device is not read one
+ * fork at a time. abort() kills the child: a stop is immediate even mid-read.
+ */
+function childChunkReader(path: string): ChunkReader {
+  const reader = new ChildReader({ path, readChunkBytes: 512 });
+  let ended = false;
+  let requestBytes = FIPS_BLOCK_BYTES;
+  return {
+    async next() {
+      if (ended) return null;
+      const t0 = Date.now();
+      let data: Uint8Array;
+      try {
+        data = await reader.read(requestBytes);
+      } catch (e: unknown) {
+        ended = true;
+        throw new CliError(`check: cannot read ${path}: ${describeError(e)}`, exitCodeFor(e, { input: true }));
+      }
+      if (data.length === 0) {
+        ended = true;
+        return null;
+      }
+      const ms = Date.now() - t0;
+      if (ms < 50 && data.length === requestBytes) requestBytes = Math.min(requestBytes * 2, READ_BYTES);
+      else if (ms > 500) requestBytes = Math.max(Math.floor(requestBytes / 2), FIPS_BLOCK_BYTES);
+      return data;
+    },
+    abort() {
+      ended = true;
+      reader.close();
+    },
+    async close() {
+      reader.close();
     },
   };
 }

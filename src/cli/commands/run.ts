@@ -15,7 +15,8 @@ import { RepeatMemory } from '../../core/repeat-memory';
 import { RNGD5_OPTIONS, translateRngdArgv } from '../../core/rngd-dialect';
 import type { KernelView } from '../../core/policy';
 import { buildDaemon, Daemon, SourceSetup } from '../../daemon/daemon';
-import { acquirePidFile } from '../../daemon/pid-file';
+import { acquirePidFile, implicitPidFile, processExe } from '../../daemon/pid-file';
+import { makeDirs, preflightWrite, writeFileAtomic } from '../../fs/safe-file';
 import { createNotifier } from '../../daemon/sd-notify';
 import { type DaemonState, pidAlive, readStateFile, removeStaleTempFiles, writeStateFile } from '../../daemon/state-file';
 import { probeKernel, ProbeResult } from '../../kernel/probe';
@@ -71,6 +72,9 @@ export function register(program: Command, deps: ProgramDeps): void {
     process.exitCode = await runCommand(command, deps);
   });
 }
+
+/** SIGHUPs closer together than this are one reload. */
+export const RELOAD_COALESCE_MS = 1000;
 
 /** Raw options as the user gave them: defaults shown in --help are not "given". */
 function rawOptions(command: Command): RawRunOptions {
@@ -142,6 +146,10 @@ async function detach(config: RunConfig, deps: ProgramDeps): Promise<number> {
   child.stderr?.destroy();
   (readyPipe as unknown as { destroy?: () => void } | null)?.destroy?.();
   child.unref();
+  if (status === EX.OK) {
+    // what went wrong while it started (no /dev/log, an unwritable log file) is said here, once
+    for (const line of errText.split('\n')) if (/^vrngd: (warning|error|crit|alert|emerg): /.test(line)) deps.io.stderr.write(`${line}\n`);
+  }
   if (status !== EX.OK) {
     const line = errText.trim().split('\n').pop();
     throw new CliError(line ? line.replace(/^vrngd: (error: )?/, '') : `the background daemon did not start (status ${status})`, status);
@@ -213,28 +221,46 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
   let stopRequested = false;
   let stopSignal: (() => void) | null = null;
   const stopped = new Promise<number>((resolve) => (stopSignal = () => resolve(EX.OK)));
+  // SIGHUP (systemctl reload, logrotate): at most one reload per RELOAD_COALESCE_MS.
+  // The first runs at once; those that arrive meanwhile become one more at the end
+  // of the window. 1,500 SIGHUPs 1 ms apart used to mean ~1,400 reopens, as many
+  // log lines, and a 4 s stop.
+  let reloadTimer: NodeJS.Timeout | null = null;
+  let lastReloadAt = -Infinity;
+  let coalesced = 0;
+  const doReload = (): void => {
+    reloadTimer = null;
+    if (stopRequested) return;
+    if (coalesced > 1) logger.debug(`${coalesced} SIGHUPs, one reload`);
+    coalesced = 0;
+    lastReloadAt = Date.now();
+    logger.reopen();
+    daemon?.reload();
+  };
+  const onHup = (): void => {
+    if (stopRequested) return;
+    coalesced++;
+    if (reloadTimer) return;
+    reloadTimer = setTimeout(doReload, Math.max(0, lastReloadAt + RELOAD_COALESCE_MS - Date.now()));
+  };
   const onStop = (sig: string) => (): void => {
     logger.notice(`${sig}: stopping`);
     stopRequested = true;
+    if (reloadTimer) clearTimeout(reloadTimer);
+    reloadTimer = null;
     if (daemon) void daemon.stop().then(() => stopSignal?.());
   };
   const handlers: Array<[NodeJS.Signals, () => void]> = [
     ['SIGTERM', onStop('SIGTERM')],
     ['SIGINT', onStop('SIGINT')],
-    [
-      'SIGHUP',
-      () => {
-        logger.reopen();
-        daemon?.reload();
-      },
-    ],
+    ['SIGHUP', onHup],
     ['SIGUSR1', () => daemon?.logStats()],
   ];
   for (const [sig, h] of handlers) process.on(sig, h);
   try {
     releasePid = takeLock(config, logger);
-    // a second guard where the implicit lock could not be taken (or an older vrngd holds the state file)
-    if (!config.pidFile && config.stateFile && !config.test) refuseSecondInstance(config.stateFile);
+    if (config.stateFile) preflightWrite(config.stateFile, 'state file');
+    if (config.metricsFile) preflightWrite(config.metricsFile, 'metrics file');
     const probe = probeKernel({ hwrngDevice: '/dev/hwrng' });
     let device: LinuxRandomDevice | null = null;
     let targetIsRandomDevice = true;
@@ -304,26 +330,37 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     return code;
   } finally {
     for (const [sig, h] of handlers) process.removeListener(sig, h);
+    if (reloadTimer) clearTimeout(reloadTimer);
     releasePid?.();
     await logger.close();
   }
 }
 
 /**
- * Without -p/-b there is no pid lock (the foreground default, as under systemd), so
- * the state file stands in for it: a state file naming another live vrngd means a
- * second instance, refused with 69 (bugs-issue8.md #2). A state file left by a dead
- * or recycled pid does not block.
+ * Where the lock beside the state file cannot be taken (a read-only state
+ * directory), the state file stands in for it: a state file naming a live process
+ * that runs our executable and our entry script means a second instance, refused
+ * with 69 (bugs-issue8.md #2). A state file left by a dead or recycled pid, or one
+ * naming a process that merely calls itself vrngd, does not block.
  */
 function refuseSecondInstance(stateFile: string): void {
   const st = readStateFile(stateFile);
   if (!st || !Number.isInteger(st.pid) || st.pid <= 0 || st.pid === process.pid || !pidAlive(st.pid)) return;
-  try {
-    if (!/vrngd|main\.js/.test(fs.readFileSync(`/proc/${st.pid}/cmdline`, 'utf8'))) return;
-  } catch {
-    return; // gone meanwhile, or no procfs: do not guess
-  }
+  if (!sameProgram(st.pid)) return;
   throw new CliError(`another vrngd is already running (pid ${st.pid}, state file ${stateFile})`, EX.UNAVAILABLE);
+}
+
+/** Whether pid runs the same executable as we do with our entry script as its first argument. */
+function sameProgram(pid: number): boolean {
+  const exe = processExe(pid);
+  if (exe === null || exe !== processExe(process.pid)) return false;
+  try {
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const script = process.argv[1];
+    return script !== undefined && argv.slice(1).some((a) => a === script || path.resolve(a) === path.resolve(script));
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -345,23 +382,33 @@ function hardExitGuard(code: number): void {
  * without it. -t feeds nothing and takes no lock; nor does --state-file off.
  */
 function takeLock(config: RunConfig, logger: { debug: (m: string) => void }): (() => void) | null {
-  if (config.pidFile) return acquirePidFile(config.pidFile);
-  if (config.test || !config.stateFile) return null;
-  const lock = implicitPidFile(config.stateFile);
+  const releases: Array<() => void> = [];
+  const releaseAll = (): void => {
+    for (const r of releases.reverse()) r();
+  };
   try {
-    return acquirePidFile(lock, process.pid, `state file ${config.stateFile}`);
+    if (config.pidFile) releases.push(acquirePidFile(config.pidFile));
+    // the state file's own lock too, so two daemons with different -p cannot share one state file
+    if (!config.test && config.stateFile) {
+      const lock = implicitPidFile(config.stateFile);
+      if (!config.pidFile || path.resolve(lock) !== path.resolve(config.pidFile)) {
+        try {
+          releases.push(acquirePidFile(lock, process.pid, `state file ${config.stateFile}`));
+        } catch (e: unknown) {
+          if (e instanceof CliError) throw e;
+          logger.debug(`no single-instance lock at ${lock}: ${e instanceof Error ? e.message : String(e)}`);
+          refuseSecondInstance(config.stateFile);
+        }
+      }
+    }
   } catch (e: unknown) {
-    if (e instanceof CliError) throw e;
-    logger.debug(`no single-instance lock at ${lock}: ${e instanceof Error ? e.message : String(e)}`);
-    return null;
+    releaseAll();
+    throw e;
   }
+  return releases.length > 0 ? releaseAll : null;
 }
 
-/** The foreground lock file for a state file: same directory and name, extension .pid. */
-export function implicitPidFile(stateFile: string): string {
-  const base = path.basename(stateFile, path.extname(stateFile));
-  return path.join(path.dirname(stateFile), `${base || path.basename(stateFile)}.pid`);
-}
+export { implicitPidFile };
 
 /** Writes the state file, creating its directory first if it is missing. */
 export function writeStateIn(file: string, state: DaemonState): void {
@@ -369,30 +416,9 @@ export function writeStateIn(file: string, state: DaemonState): void {
   writeStateFile(file, state);
 }
 
-/**
- * mkdir -p that names the real cause: Node's recursive mkdirSync reports ENOENT
- * for a directory it cannot create on a read-only file system (EROFS).
- */
-export function makeDirs(dir: string): void {
-  try {
-    if (fs.statSync(dir).isDirectory()) return;
-  } catch {
-    /* missing: create it */
-  }
-  try {
-    fs.mkdirSync(dir);
-  } catch (e: unknown) {
-    const code = (e as { code?: string }).code;
-    if (code === 'EEXIST') return;
-    const parent = path.dirname(dir);
-    if (code !== 'ENOENT' || parent === dir) throw e;
-    makeDirs(parent);
-    fs.mkdirSync(dir);
-  }
-}
+export { makeDirs };
 
+/** The metrics text file: replaced atomically in a checked directory; a failed write leaves no temp file. */
 function writeAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, text, { mode: 0o644, durable: false, what: 'metrics file' });
 }

@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { ProgramDeps } from '../program';
 import { CliError, describeError, exitCodeFor, usageError } from '../exit';
 import { HwrngInfo, KernelInfo, probeKernel, ProbeResult, Regime } from '../../kernel/probe';
+import { implicitPidFile, recordedVrngd } from '../../daemon/pid-file';
 import { DaemonState, DEFAULT_STATE_FILE, pidAlive, readStateFile } from '../../daemon/state-file';
 import { DEFAULT_HWRNG_PATH } from '../../sources/device-source';
 
@@ -40,11 +41,16 @@ export interface StatusReport {
   daemon: DaemonStatus;
 }
 
-/** The daemon as its state file shows it: running = the file reads and its pid is alive. */
+/**
+ * The daemon as its state file shows it. running = the file reads, its pid is
+ * alive, and that process is the vrngd that holds the lock beside the state file
+ * (pid, start time and executable recorded there, see daemon/pid-file.ts). A state
+ * file naming any other process (a recycled pid, a forgery naming rngd) is stale.
+ */
 export function daemonStatus(stateFile: string): DaemonStatus {
   const state = readStateFile(stateFile);
-  const pid = state !== null && typeof state.pid === 'number' ? state.pid : null;
-  if (state !== null && pid !== null && pidAlive(pid)) return { ...state, running: true, stateFile };
+  const pid = state !== null && Number.isInteger(state.pid) && state.pid > 0 ? state.pid : null;
+  if (state !== null && pid !== null && pidAlive(pid) && recordedVrngd(implicitPidFile(stateFile))?.pid === pid) return { ...state, running: true, stateFile };
   const stale = state === null ? null : { pid, updatedAt: typeof state.updatedAt === 'string' ? state.updatedAt : null };
   return { running: false, pid: null, stateFile, stale };
 }
@@ -105,14 +111,22 @@ export function formatStatus(r: StatusReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** A value from the state file, fit for a terminal: no control characters or escape sequences, at most 200 characters. */
+export function clean(v: unknown): string {
+  if (typeof v !== 'number' && typeof v !== 'string') return '?';
+  // eslint-disable-next-line no-control-regex
+  const s = String(v).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
+  return s.length > 200 ? `${s.slice(0, 200)}...` : s;
+}
+
 function formatDaemon(d: DaemonStatus): string[] {
   if (!d.running) {
-    if (d.stale === null) return [`daemon:   not running (no readable state file at ${d.stateFile})`];
-    return [`daemon:   not running (stale state file ${d.stateFile} from pid ${d.stale.pid ?? '?'}, last updated ${d.stale.updatedAt ?? '?'})`];
+    if (d.stale === null) return [`daemon:   not running (no readable state file at ${clean(d.stateFile)})`];
+    return [`daemon:   not running (stale state file ${clean(d.stateFile)} from pid ${d.stale.pid ?? '?'}, last updated ${clean(d.stale.updatedAt ?? '?')})`];
   }
   // The state file may come from another vrngd version: print what is there.
-  const n = (v: unknown): string => (typeof v === 'number' || typeof v === 'string' ? String(v) : '?');
-  const lines = [`daemon:   running, pid ${d.pid} since ${n(d.startedAt)}, regime ${n(d.regime)}${d.mode ? `: ${d.mode}` : ''}`];
+  const n = clean;
+  const lines = [`daemon:   running, pid ${d.pid} since ${n(d.startedAt)}, regime ${n(d.regime)}${d.mode ? `: ${n(d.mode)}` : ''}`];
   lines.push(
     `${INDENT}credited ${n(d.bitsCredited)} bits (kernel's count; asked ${d.bitsAsked === undefined ? '?' : n(d.bitsAsked)}) from ${n(d.bytesInjected)} bytes in ${n(d.injections)} injections; ` +
       `entropy before/after last: ${n(d.entropyBeforeBits)}/${n(d.entropyAfterBits)} bits; updated ${n(d.updatedAt)}`,
@@ -122,7 +136,7 @@ function formatDaemon(d: DaemonStatus): string[] {
   const extra: string[] = [];
   if (later.reseeds !== undefined) extra.push(`${n(later.reseeds)} crng reseeds`);
   if (later.feedMode !== undefined) extra.push(`feed mode ${n(later.feedMode)}`);
-  if (later.reseedSchedule !== undefined) extra.push(`reseed schedule ${later.reseedSchedule ?? 'none'}`);
+  if (later.reseedSchedule !== undefined) extra.push(`reseed schedule ${later.reseedSchedule === null ? 'none' : n(later.reseedSchedule)}`);
   if (extra.length > 0) lines.push(`${INDENT}${extra.join(', ')}`);
   const f = d.fipsFailures;
   if (f && typeof f === 'object') {

@@ -96,6 +96,12 @@ export class SourceRunner {
     void this.openNow();
   }
 
+  /** "5 of the last 32 blocks failed": what a flapping source is judged by. */
+  private failureRate(): string {
+    const { failed, blocks } = this.health.recentFailures;
+    return `${failed} of the last ${blocks} blocks failed`;
+  }
+
   private fileType(): string | null {
     return (this.source as { fileType?: string | null }).fileType ?? null;
   }
@@ -196,11 +202,11 @@ export class SourceRunner {
         this.opts.debug(`${this.source.name}: block discarded: ${why}`);
         if (t?.to === 'disabled') {
           this.closeSource();
-          this.change(t, `blocks keep failing (last ${why}); retrying in ${fmtMs(t.retryAfterMs ?? 0)}`);
+          this.change(t, `blocks keep failing (${this.failureRate()}; last ${why}); retrying in ${fmtMs(t.retryAfterMs ?? 0)}`);
           this.scheduleRetry(t.retryAfterMs ?? 0);
           return;
         }
-        this.change(t, `a block ${why}`);
+        this.change(t, `a block ${why} (${this.failureRate()})`);
       }
     }
     if (this.buffered) this.opts.onBlock(this);

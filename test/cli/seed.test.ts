@@ -123,6 +123,21 @@ describe.skipIf(noRoot !== null || noHwrng !== null)('vrngd seed: the real /dev/
     expect(report.creditedBits as number).toBeLessThanOrEqual(report.askedBits as number);
   });
 
+  it('--seed-file in a directory any user can write: the device seeding runs, the seed file is neither read nor written, exit 77 with one line', async () => {
+    const dir = path.join(tmp, 'open-dir');
+    fs.mkdirSync(dir);
+    fs.chmodSync(dir, 0o777); // not sticky: anyone could plant a link here
+    const seedFile = path.join(dir, 'seed');
+    const r = await vrngd(['seed', '--timeout', '20', '--seed-file', seedFile, '--json']);
+    expect(r.status).toBe(77);
+    const report = JSON.parse(r.stdout) as { outcome: string; askedBits: number; exitCode: number; seedFile: { written: boolean } };
+    expect(report).toMatchObject({ outcome: 'seeded', exitCode: 77, seedFile: { written: false } });
+    expect(report.askedBits).toBeGreaterThan(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/refusing.*the kernel was seeded from \/dev\/hwrng/);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
   it('--seed-file: writes a creditable seed, and the next run removes, credits and rewrites it', async () => {
     const seedFile = path.join(tmp, 'state', 'seed');
     const first = await vrngd(['seed', '--timeout', '20', '--seed-file', seedFile, '--json']);

@@ -118,9 +118,14 @@ export async function seedCommand(o: SeedCliOptions, deps: ProgramDeps): Promise
       { timeoutMs: opts.timeoutMs, maxBytes: opts.maxBytes, seedFile: opts.seedFile },
     );
     const { seedFileError, ...report } = await seeder.run();
-    const exitCode = report.outcome === 'seeded' ? EX.OK : report.outcome === 'no-device' ? EX.UNAVAILABLE : EX.TEMPFAIL;
+    // A seed file vrngd must not trust (another user's directory, a planted link) was
+    // neither read nor written; the device seeding still ran, and the refusal is the exit status.
+    const refused = seedFileError instanceof CliError && (seedFileError.exitCode === EX.NOPERM || seedFileError.exitCode === EX.CANTCREAT) ? seedFileError : null;
+    const seedExit = report.outcome === 'seeded' ? EX.OK : report.outcome === 'no-device' ? EX.UNAVAILABLE : EX.TEMPFAIL;
+    const exitCode = seedExit === EX.OK && refused ? refused.exitCode : seedExit;
     io.stdout.write(opts.json ? `${JSON.stringify({ ...report, exitCode })}\n` : `${formatSeedLine(report)}\n`);
-    if (seedFileError) io.stderr.write(`vrngd: ${describeError(seedFileError, `seed file ${opts.seedFile ?? ''}`)}\n`);
+    if (seedFileError && !(refused && seedExit === EX.OK)) io.stderr.write(`vrngd: ${describeError(seedFileError, `seed file ${opts.seedFile ?? ''}`)}\n`);
+    if (refused && seedExit === EX.OK) throw new CliError(`${describeError(refused, `seed file ${opts.seedFile ?? ''}`)} (the kernel was seeded from ${opts.device})`, refused.exitCode);
     if (report.outcome === 'timeout') {
       throw new CliError(`seed: ${opts.device} gave too little before the ${opts.timeoutMs} ms timeout (${report.bytesRead} bytes, ${report.blocksPassed} blocks passed)`, EX.TEMPFAIL);
     }

@@ -1,6 +1,6 @@
 // The one-shot seeder behind `vrngd seed`: stored seed first (SeedRNG rules),
 // then the device -- waited for up to the deadline, read through the shared
-// EntropySource (a killable dd child for /dev/hwrng, never a blocking read in
+// EntropySource (a killable vrngd-reader child for /dev/hwrng, never a blocking read in
 // this process), every byte through the FIPS block gate, passing blocks credited
 // with RNDADDENTROPY -- until the kernel says it is seeded, then RNDRESEEDCRNG,
 // then a fresh seed file. Ports in, a report out; no process, no printing.

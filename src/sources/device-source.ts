@@ -1,6 +1,6 @@
 // The hwrng and pipe sources: any path, read with the mechanism its file type
 // allows without ever blocking the daemon process. Character devices go through
-// a killable dd child (child-reader.ts), FIFOs through a non-blocking stream
+// a killable vrngd-reader child (child-reader.ts), FIFOs through a non-blocking stream
 // (fifo-reader.ts), regular files through fs (file-reader.ts). The file type is
 // taken from stat(2), which never blocks.
 import * as fs from 'fs';
@@ -28,7 +28,7 @@ export interface DeviceSourceOptions {
   path: string;
   quality: number;
   readChunkBytes?: number;
-  /** Reader program for character devices (tests); default dd. */
+  /** Reader program for character devices (tests); default vrngd-reader. */
   childCommand?: string;
 }
 

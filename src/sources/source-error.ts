@@ -1,5 +1,5 @@
 // Builds KernelErrors for the source adapters, including from the one-line
-// messages of a reader child (dd prints strerror(3) text, not errno numbers):
+// messages of a reader child (the reader prints strerror(3) text, not errno numbers):
 // the text is matched against the system's errno table, in one place.
 import { getSystemErrorMap } from 'util';
 import { KernelError } from '../kernel/errors';
@@ -9,7 +9,7 @@ export function sourceError(code: string, message: string, syscall = 'read'): Ke
   return new KernelError(code, entry ? entry[0] : 0, syscall, message);
 }
 
-/** "dd: error reading '/dev/hwrng': No such device" → ENODEV; EIO when nothing matches. */
+/** "vrngd-reader: /dev/hwrng: No such device" → ENODEV; EIO when nothing matches. */
 export function codeFromStrerror(text: string): string {
   const lower = text.toLowerCase();
   let best: string | undefined;

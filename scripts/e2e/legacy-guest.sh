@@ -96,5 +96,7 @@ echo 'root:x:0:' >"$stage/etc/group"
 tmp="$out.tmp.$$"
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -6) >"$tmp"
 mv -f "$tmp" "$out"
+# only the current image is kept (each is ~35 MB)
+find "$out_dir" -maxdepth 1 -name 'guest-*.cpio.gz' ! -path "$out" -delete
 echo "legacy-guest.sh: built $out ($(stat -c %s "$out") bytes)" >&2
 echo "$out"

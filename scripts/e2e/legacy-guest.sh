@@ -10,6 +10,7 @@
 #   - Node 16.20.2 (the Node line vrngd ships for RHEL 7: the newest official
 #     one on glibc 2.17) where the launcher looks first, /usr/lib/vrngd/node/bin/node,
 #   - Debian's rngd 5 (rng-tools5) with its libraries, for the side-by-side runs,
+#   - strace with its libraries when the host has it (the seed step's syscalls),
 #   - /e2e/legacy-probe (scripts/e2e/legacy-probe.c, static) and /init
 #     (scripts/e2e/legacy-init.sh), which runs the cases named by e2e.cases=.
 # Cached under VRNGD_E2E_CACHE/legacy/ by a hash of every input, so an unchanged
@@ -41,7 +42,7 @@ key="$(
     cd "$root"
     git ls-files -co --exclude-standard -- src scripts systemd package.json package-lock.json 2>/dev/null |
       LC_ALL=C sort | while IFS= read -r f; do [ -f "$f" ] && sha256sum "$f"; done
-    sha256sum build/Release/vrngd.node build/Release/vrngd-preload.so "$node_bin" "$rngd_bin" "$busybox_bin"
+    sha256sum build/Release/vrngd.node build/Release/vrngd-preload.so "$node_bin" "$rngd_bin" "$busybox_bin" $(command -v strace || true)
   } | sha256sum | cut -c1-16
 )"
 out_dir="$cache/legacy"
@@ -70,6 +71,9 @@ install -D -m 0755 "$node_bin" "$stage/usr/lib/vrngd/node/bin/node"
 
 # rngd 5
 install -D -m 0755 "$rngd_bin" "$stage/usr/sbin/rngd"
+# strace (when the host has it): shows the seed step's write(2) to /dev/urandom
+strace_bin="$(command -v strace || true)"
+[ -z "$strace_bin" ] || install -D -m 0755 "$strace_bin" "$stage/usr/bin/strace"
 
 # the loader and the libraries ldd lists (Debian 12's glibc, libstdc++, libgcrypt)
 copy_libs() {
@@ -78,7 +82,7 @@ copy_libs() {
     [ -e "$stage$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$stage$lib"
   done
 }
-copy_libs "$node_bin" "$rngd_bin" "$root"/build/Release/vrngd.node "$root"/build/Release/vrngd-preload.so
+copy_libs "$node_bin" "$rngd_bin" ${strace_bin:+"$strace_bin"} "$root"/build/Release/vrngd.node "$root"/build/Release/vrngd-preload.so
 [ -e "$stage/lib64/ld-linux-x86-64.so.2" ] || die "the dynamic loader was not copied" 70
 # /lib/x86_64-linux-gnu and /usr/lib/x86_64-linux-gnu are one directory on Debian 12 (merged /usr)
 if [ -d "$stage/usr/lib/x86_64-linux-gnu" ]; then

@@ -83,6 +83,19 @@ case_seed_plain() {
     $P run timeout -s KILL 30 /usr/sbin/vrngd seed --timeout 10 >/tmp/seed.out 2>&1
     show seed-plain /tmp/seed.out
 }
+# The seed step's system calls (strace -f, the preload set for vrngd only), on a
+# zapped pool: the open of /dev/urandom, the write(2)s to it, the RNDADDENTROPY calls.
+case_seed_traced() {
+    if ! command -v strace >/dev/null; then say "TRACE none"; return; fi
+    $P ipcrm 114
+    $P zap
+    VRNGD_NODE_FLAGS="--jitless --no-expose-wasm" $P run strace -f -qq -o /tmp/seed.trace \
+        -e trace=open,openat,write,ioctl -E LD_PRELOAD=$PRELOAD \
+        /usr/sbin/vrngd seed --timeout 10 >/tmp/seed.out 2>&1
+    show seed-traced /tmp/seed.out
+    grep -E 'urandom|RNDADDENTROPY|write\([3-9]|write\([1-9][0-9]' /tmp/seed.trace | grep -v ENOENT | head -n 300 >/tmp/trace.sel
+    show trace /tmp/trace.sel
+}
 case_drain_none() {
     say "CASE drain-none"
     drain none 60
@@ -175,6 +188,7 @@ for c in $(sed -n 's/.*e2e\.cases=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ');
     case "$c" in
         seed-cold) case_seed_cold ;;
         seed-plain) case_seed_plain ;;
+        seed-traced) case_seed_traced ;;
         drain-none) case_drain_none ;;
         drain-rngd) case_drain_rngd ;;
         drain-vrngd) case_drain_vrngd ;;

@@ -173,7 +173,7 @@ describe.skipIf(skip !== null || !fs.existsSync(K310))('3.10.108 guest (RHEL 7.0
 
   beforeAll(async () => {
     const img = await guestImage();
-    lines = await boot(K310, img, 'guest-3.10', ['seed-cold', 'seed-plain', 'drain-none', 'drain-rngd', 'drain-vrngd', 'stop']);
+    lines = await boot(K310, img, 'guest-3.10', ['seed-cold', 'seed-plain', 'seed-traced', 'drain-none', 'drain-rngd', 'drain-vrngd', 'stop']);
     for (const [tag, feeder] of [['none', 'no feeder'], ['rngd', 'rngd 5 (Debian rng-tools5)'], ['vrngd', 'vrngd run (Node 16.20.2)']] as const) {
       const d = drainOf(lines, tag, feeder);
       if (d) drains.push(d);
@@ -204,6 +204,23 @@ describe.skipIf(skip !== null || !fs.existsSync(K310))('3.10.108 guest (RHEL 7.0
     expect(s.availAfter).toBeGreaterThanOrEqual(3072);
     expect(num(/-> (\d+) bits/, s.line)).toBeGreaterThanOrEqual(3072);
     expect(s.ms).toBeLessThanOrEqual(5000);
+  });
+
+  it('the seed step writes the checked bytes to /dev/urandom and credits them with RNDADDENTROPY (strace -f in the guest)', (ctx) => {
+    if (lines.includes('E2E-TRACE none')) {
+      process.stderr.write('skip: no strace on the host, so none in the guest (bash scripts/setup-deps.sh)\n');
+      ctx.skip();
+    }
+    const s = seedOf(lines, 'seed-traced');
+    expect(s.exit).toBe(0);
+    const trace = lines.filter((l) => l.startsWith('E2E-OUT trace: ')).map((l) => l.slice('E2E-OUT trace: '.length));
+    const opens = trace.map((l) => /^(\d+)\s+open(?:at)?\((?:AT_FDCWD, )?"\/dev\/urandom", O_[A-Z|_]*(?:WRONLY|RDWR)[A-Z|_]*\) = (\d+)/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+    expect(opens.length, '/dev/urandom opened for writing').toBeGreaterThan(0);
+    const written = opens.flatMap(([, pid, fd]) => trace.map((l) => new RegExp(`^${pid}\\s+write\\(${fd}, .*\\) = (\\d+)$`).exec(l)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])));
+    const credited = trace.map((l) => /RNDADDENTROPY, \{entropy_count=(\d+), buf_size=(\d+)/.exec(l)).filter((m): m is RegExpExecArray => m !== null && Number(m[1]) > 0);
+    process.stderr.write(`e2e 3.10 traced seed (${s.ms} ms under strace): ${written.reduce((a, b) => a + b, 0)} bytes written to /dev/urandom in ${written.length} write(2)s, ${credited.length} RNDADDENTROPY calls with credit\n`);
+    expect(written.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2500);
+    expect(credited.length).toBeGreaterThan(0);
   });
 
   it('drain: with `vrngd run`, >= 95 % of the 1 s samples are at or above write_wakeup_threshold and no read of /dev/random blocks > 1 s', () => {

@@ -39,7 +39,10 @@ export interface SeedReport {
   bytesRead: number;
   blocksPassed: number;
   blocksFailed: number;
+  /** What the kernel's count (RNDGETENTCNT) rose by around each injection. */
   creditedBits: number;
+  /** What vrngd asked the kernel to credit. */
+  askedBits: number;
   entropyBeforeBits: number;
   entropyAfterBits: number;
   crngReadyBefore: CrngState;
@@ -48,8 +51,8 @@ export interface SeedReport {
   reseeded: boolean | null;
   elapsedMs: number;
   seedFile: { path: string; loadedBytes: number; loadedCreditedBits: number; written: boolean; writtenCreditable: boolean } | null;
-  /** 0 seeded, 75 too little before the timeout, 69 no device. */
-  outcome: 'seeded' | 'timeout' | 'no-device';
+  /** 0 seeded, 75 too little before the timeout or before a file's end, 69 no device. */
+  outcome: 'seeded' | 'timeout' | 'exhausted' | 'no-device';
 }
 
 const yesNo = (s: CrngState): string => (s === null ? 'n/a (no getrandom)' : s ? 'yes' : 'no');
@@ -58,7 +61,7 @@ const yesNo = (s: CrngState): string => (s === null ? 'n/a (no getrandom)' : s ?
 export function formatSeedLine(r: SeedReport): string {
   const parts = [
     `read ${r.bytesRead} bytes from ${r.device}`,
-    `credited ${r.creditedBits} bits`,
+    `credited ${r.creditedBits} bits (${r.askedBits} asked)`,
     `entropy ${r.entropyBeforeBits} -> ${r.entropyAfterBits} bits`,
     `crng ready ${yesNo(r.crngReadyBefore)} -> ${yesNo(r.crngReady)}`,
     `${r.elapsedMs} ms`,

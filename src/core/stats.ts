@@ -2,27 +2,12 @@
 // DaemonState, a one-line summary for the log, and Prometheus text for the
 // node_exporter textfile collector. Pure: the daemon feeds it numbers.
 import type { DaemonState, FipsFailureCounts, SourceStats } from '../daemon/state-file';
+import type { InjectTotals } from '../kernel/injector';
 
-export interface StatsTotals {
-  bitsCredited: number;
-  bytesInjected: number;
-  injections: number;
-  /** Sum of RNDGETENTCNT increases measured around each injection (what the kernel really credited). */
-  entropyGainedBits: number;
-  entropyBeforeBits: number | null;
-  entropyAfterBits: number | null;
+/** The injector's counters (bitsCredited is what the kernel's count rose by, bitsAsked what was asked) and the reseeds. */
+export interface StatsTotals extends InjectTotals {
   reseeds: number;
 }
-
-export const emptyTotals = (): StatsTotals => ({
-  bitsCredited: 0,
-  bytesInjected: 0,
-  injections: 0,
-  entropyGainedBits: 0,
-  entropyBeforeBits: null,
-  entropyAfterBits: null,
-  reseeds: 0,
-});
 
 export function sumFipsFailures(sources: Array<{ fipsFailures: FipsFailureCounts }>): FipsFailureCounts {
   const out: FipsFailureCounts = { monobit: 0, poker: 0, runs: 0, longRun: 0, continuousRun: 0 };
@@ -36,8 +21,8 @@ export function summaryLine(state: DaemonState): string {
     .join('; ');
   const f = state.fipsFailures;
   return (
-    `stats: ${state.regime} ${state.feedMode ?? "-"}; credited ${state.bitsCredited} bits in ${state.injections} injections (${state.bytesInjected} B)` +
-    `, kernel gained ${state.entropyGainedBits ?? 0} bits, entropy ${state.entropyBeforeBits ?? '-'}→${state.entropyAfterBits ?? '-'}` +
+    `stats: ${state.regime} ${state.feedMode ?? "-"}; credited ${state.bitsCredited} bits (asked ${state.bitsAsked ?? '-'}) in ${state.injections} injections (${state.bytesInjected} B)` +
+    `, entropy ${state.entropyBeforeBits ?? '-'}→${state.entropyAfterBits ?? '-'}` +
     `, reseeds ${state.reseeds ?? 0}; FIPS failures monobit ${f.monobit} poker ${f.poker} runs ${f.runs} long-run ${f.longRun} continuous ${f.continuousRun}; ${src || 'no sources'}`
   );
 }
@@ -55,8 +40,8 @@ export function prometheusText(state: DaemonState): string {
       lines.push(`${name}${l.length ? `{${l.join(',')}}` : ''} ${value}`);
     }
   };
-  metric('vrngd_bits_credited_total', 'counter', 'Entropy bits claimed in RNDADDENTROPY calls.', [[{}, state.bitsCredited]]);
-  metric('vrngd_kernel_entropy_gained_bits_total', 'counter', 'Increase of RNDGETENTCNT measured around injections.', [[{}, state.entropyGainedBits ?? 0]]);
+  metric('vrngd_bits_credited_total', 'counter', 'Entropy bits the kernel credited: the rise of RNDGETENTCNT around each RNDADDENTROPY.', [[{}, state.bitsCredited]]);
+  metric('vrngd_bits_asked_total', 'counter', 'Entropy bits asked for in RNDADDENTROPY calls.', [[{}, state.bitsAsked ?? 0]]);
   metric('vrngd_bytes_injected_total', 'counter', 'Bytes mixed into the kernel.', [[{}, state.bytesInjected]]);
   metric('vrngd_injections_total', 'counter', 'RNDADDENTROPY calls.', [[{}, state.injections]]);
   metric('vrngd_reseeds_total', 'counter', 'RNDRESEEDCRNG calls that succeeded.', [[{}, state.reseeds ?? 0]]);
@@ -66,6 +51,7 @@ export function prometheusText(state: DaemonState): string {
   metric('vrngd_source_bytes_read_total', 'counter', 'Bytes read per source.', state.sources.map((s) => [per(s), s.bytesRead]));
   metric('vrngd_source_blocks_passed_total', 'counter', 'FIPS blocks passed per source.', state.sources.map((s) => [per(s), s.blocksPassed]));
   metric('vrngd_source_blocks_failed_total', 'counter', 'Blocks discarded per source.', state.sources.map((s) => [per(s), s.blocksFailed]));
+  metric('vrngd_source_blocks_repeated_total', 'counter', 'Blocks discarded per source because they repeated data seen before.', state.sources.map((s) => [per(s), s.blocksRepeated ?? 0]));
   metric('vrngd_source_stalls_total', 'counter', 'Reads that exceeded the stall timeout.', state.sources.map((s) => [per(s), s.stalls]));
   metric(
     'vrngd_source_up',

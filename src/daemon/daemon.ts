@@ -16,13 +16,14 @@
 // pool is full, and shutdown stays immediate.
 import { CliError, EX } from '../cli/exit';
 import type { RunConfig } from '../core/config';
-import { creditBits, effectiveQuality } from '../core/credit';
+import { daemonCreditPolicy } from '../core/credit-policy';
 import { FeedMode, KernelView, Plan, planFeeding, describeSchedule, standbyReason } from '../core/policy';
 import type { BlockGate } from '../core/gate';
 import { DEFAULT_HEALTH, HealthOptions } from '../core/source-health';
 import type { EntropySource } from '../sources/entropy-source';
-import { emptyTotals, prometheusText, StatsTotals, sumFipsFailures, summaryLine } from '../core/stats';
-import { errorCode, isPermission, isRetryable } from '../kernel/errors';
+import { prometheusText, StatsTotals, sumFipsFailures, summaryLine } from '../core/stats';
+import { errorCode, isPermission } from '../kernel/errors';
+import { emptyInjectTotals, Injector } from '../kernel/injector';
 import type { RandomDevice } from '../kernel/random-device';
 import type { Logger } from '../log/logger';
 import type { Notifier } from './sd-notify';
@@ -62,14 +63,16 @@ export interface DaemonDeps {
 class Stopped extends Error {}
 
 export class Daemon {
-  readonly totals: StatsTotals = emptyTotals();
   plan: Plan;
+  /** null in test mode (-t): nothing reaches a kernel. */
+  private readonly injector: Injector | null;
   private readonly startedAt = new Date().toISOString();
   private stopped = false;
   private fatal: CliError | null = null;
   private blockWaiter: (() => void) | null = null;
   private stopWaiters: Array<() => void> = [];
   private leftover: { data: Uint8Array; quality: number } | null = null;
+  private reseeds = 0;
   private reseedScheduler: Scheduler | null = null;
   private statsScheduler: Scheduler | null = null;
   private watchdogTimer: ReturnType<typeof setInterval> | null = null;
@@ -84,7 +87,20 @@ export class Daemon {
   private readonly standbyNotes = new Map<SourceRunner, string>();
 
   constructor(private readonly deps: DaemonDeps) {
+    this.injector = deps.device
+      ? new Injector(deps.device, daemonCreditPolicy(deps.config), {
+          target: deps.config.randomDevice,
+          notRandom: deps.targetCredits === false,
+          warn: (line) => deps.logger.warning(`${line} (said once)`),
+          debug: (line) => deps.logger.debug(line),
+        })
+      : null;
     this.plan = planFeeding({ kernel: deps.kernel, activeSources: 0, standbyNote: null, test: deps.config.test, fillWatermarkBits: deps.config.fillWatermarkBits, reseed: null });
+  }
+
+  /** What was asked, credited (the kernel's count) and reseeded so far. */
+  get totals(): StatsTotals {
+    return { ...(this.injector?.totals ?? emptyInjectTotals()), reseeds: this.reseeds };
   }
 
   get mode(): FeedMode {
@@ -179,6 +195,7 @@ export class Daemon {
 
   state(): DaemonState {
     const sources = this.deps.runners.map((r) => r.stats());
+    const totals = this.totals;
     return {
       pid: this.deps.pid ?? process.pid,
       startedAt: this.startedAt,
@@ -187,13 +204,13 @@ export class Daemon {
       mode: this.statusText(),
       feedMode: this.plan.mode,
       reseedSchedule: this.plan.reseed ? describeSchedule(this.plan.reseed) : null,
-      bitsCredited: this.totals.bitsCredited,
-      bytesInjected: this.totals.bytesInjected,
-      injections: this.totals.injections,
-      entropyBeforeBits: this.totals.entropyBeforeBits,
-      entropyAfterBits: this.totals.entropyAfterBits,
-      entropyGainedBits: this.totals.entropyGainedBits,
-      reseeds: this.totals.reseeds,
+      bitsCredited: totals.bitsCredited,
+      bitsAsked: totals.bitsAsked,
+      bytesInjected: totals.bytesInjected,
+      injections: totals.injections,
+      entropyBeforeBits: totals.entropyBeforeBits,
+      entropyAfterBits: totals.entropyAfterBits,
+      reseeds: totals.reseeds,
       sources,
       fipsFailures: sumFipsFailures(this.deps.runners.map((r) => ({ fipsFailures: r.gate.counts.fipsFailures }))),
     };
@@ -226,7 +243,8 @@ export class Daemon {
 
   private statusText(): string {
     const sources = this.deps.runners.map((r) => `${r.source.name} ${r.standby ? 'standby' : r.state}`).join(', ');
-    return `${this.plan.summary}; sources: ${sources || 'none'}; ${this.totals.bitsCredited} bits credited`;
+    const t = this.injector?.totals;
+    return `${this.plan.summary}; sources: ${sources || 'none'}; ${t?.bitsCredited ?? 0} bits credited (asked ${t?.bitsAsked ?? 0})`;
   }
 
   private async loop(): Promise<number> {
@@ -285,7 +303,7 @@ export class Daemon {
         if (block) {
           this.rr = (this.rr + i + 1) % Math.max(1, runners.length);
           this.publishSoon();
-          return { data: block, quality: effectiveQuality(r.source.quality, this.deps.config.entropyPerByte) };
+          return { data: block, quality: r.source.quality };
         }
       }
       await new Promise<void>((resolve) => {
@@ -296,64 +314,27 @@ export class Daemon {
   }
 
   private entropyBits(): number | null {
-    const device = this.deps.device;
-    // a target known at start not to be a random device has no pool: do not ask it
-    // after every step (each ENOTTY built an error: 44 % of the -o FILE path's CPU)
-    if (!device || this.deps.targetCredits === false) return null;
-    try {
-      return device.entropyBits();
-    } catch (e: unknown) {
-      // -o at a plain file (rngd's write fallback): there is no pool to read
-      if (['ENOTTY', 'EINVAL'].includes(errorCode(e) ?? '')) return null;
-      throw e;
-    }
+    return this.injector ? this.injector.entropyBits() : null;
   }
 
   /**
-   * Mixes `data` in -s steps, claiming creditBits(step, quality) each, and reads the
-   * kernel's count back after every step. Stops early (keeping the rest for later)
-   * once `untilBits` is reached. Returns the bits the kernel reports afterwards.
+   * Mixes a block through the injector (-s steps, the kernel's count read back
+   * after each). Stops early, keeping the rest for later, once `untilBits` is
+   * reached. Returns the kernel's count afterwards.
    */
   private inject(block: { data: Uint8Array; quality: number }, untilBits: number | null): number | null {
-    const device = this.deps.device as RandomDevice;
-    const step = this.deps.config.stepBytes;
-    let entropy = this.entropyBits();
-    let off = 0;
-    while (off < block.data.length) {
-      if (untilBits !== null && entropy !== null && entropy >= untilBits) break;
-      const chunk = block.data.subarray(off, Math.min(off + step, block.data.length));
-      const bits = creditBits(chunk.length, block.quality);
-      const before = entropy;
-      this.addEntropy(device, chunk, bits);
-      off += chunk.length;
-      entropy = this.entropyBits();
-      this.totals.injections++;
-      this.totals.bytesInjected += chunk.length;
-      if (this.deps.targetCredits !== false) this.totals.bitsCredited += bits;
-      if (before !== null && entropy !== null) {
-        if (this.totals.entropyBeforeBits === null || this.totals.injections === 1) this.totals.entropyBeforeBits = before;
-        this.totals.entropyGainedBits += Math.max(0, entropy - before);
-      }
-      this.totals.entropyAfterBits = entropy;
-      this.deps.logger.debug(`added ${bits} bits (${chunk.length} B), entropy_avail ${before ?? '-'} → ${entropy ?? '-'}`);
+    const injector = this.injector as Injector;
+    let result: { consumed: number; entropyBits: number | null };
+    try {
+      result = injector.inject(block.data, block.quality, untilBits);
+    } catch (e: unknown) {
+      if (isPermission(e)) throw new CliError(`RNDADDENTROPY on ${this.deps.config.randomDevice}: permission denied: needs CAP_SYS_ADMIN (run as root or grant the capability)`, EX.NOPERM);
+      const message = e instanceof Error ? e.message : String(e);
+      throw new CliError(`RNDADDENTROPY on ${this.deps.config.randomDevice} failed: ${errorCode(e) ?? ''} ${message}`.trim(), EX.OSERR);
     }
-    if (off < block.data.length) this.leftover = { data: block.data.subarray(off), quality: block.quality };
+    if (result.consumed < block.data.length) this.leftover = { data: block.data.subarray(result.consumed), quality: block.quality };
     this.publishSoon();
-    return entropy;
-  }
-
-  private addEntropy(device: RandomDevice, chunk: Uint8Array, bits: number): void {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        device.addEntropy(chunk, bits);
-        return;
-      } catch (e: unknown) {
-        if (isRetryable(e) && attempt < 5) continue;
-        if (isPermission(e)) throw new CliError(`RNDADDENTROPY on ${this.deps.config.randomDevice}: permission denied: needs CAP_SYS_ADMIN (run as root or grant the capability)`, EX.NOPERM);
-        const message = e instanceof Error ? e.message : String(e);
-        throw new CliError(`RNDADDENTROPY on ${this.deps.config.randomDevice} failed: ${errorCode(e) ?? ''} ${message}`.trim(), EX.OSERR);
-      }
-    }
+    return result.entropyBits;
   }
 
   /** modern, crng not ready: feed a block, check readiness, reseed and switch when ready. */
@@ -369,13 +350,16 @@ export class Daemon {
     }
   }
 
-  private reseedCrng(): void {
-    const device = this.deps.device as RandomDevice;
+  /** RNDRESEEDCRNG; true when the kernel reseeded. */
+  private reseedCrng(): boolean {
     try {
-      if (device.reseedCrng()) this.totals.reseeds++;
+      if (!(this.injector as Injector).reseed()) return false;
+      this.reseeds++;
+      return true;
     } catch (e: unknown) {
       // ENODATA: not ready yet; anything else is reported at debug and ignored
       this.deps.logger.debug(`RNDRESEEDCRNG: ${errorCode(e) ?? String(e)}`);
+      return false;
     }
   }
 
@@ -436,9 +420,10 @@ export class Daemon {
     this.leftover = null; // only fresh bytes at a reseed
     const block = await this.takeBlock();
     this.inject(block, null);
-    this.reseedCrng();
+    const reseeded = this.reseedCrng();
     this.publishNow();
-    this.deps.logger.info(`reseed: mixed ${block.data.length} B and asked the kernel to reseed its crng`);
+    if (!(this.injector as Injector).credits) return; // said once: the target is no random device
+    this.deps.logger.info(`reseed: mixed ${block.data.length} B${reseeded ? ' and the kernel reseeded its crng' : '; this kernel has no RNDRESEEDCRNG (the crng takes the bytes at its next reseed)'}`);
   }
 
   /**

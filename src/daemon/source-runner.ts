@@ -84,12 +84,25 @@ export class SourceRunner {
     return b;
   }
 
-  /** SIGHUP: close, and open again now (backoff restarts). */
+  /**
+   * SIGHUP: a device is closed and opened again now (backoff restarts), which is
+   * how a replugged or rebound hwrng is picked up. A FIFO that is open stays
+   * open: closing it would kill its writer with SIGPIPE. A regular file is read
+   * once per process (file-reader.ts), so an exhausted one stays finished.
+   */
   reopen(): void {
-    if (this.stopped || this.standby) return;
-    this.finished = false;
+    if (this.stopped || this.standby || this.finished) return;
+    const type = this.fileType();
+    if (this.isOpen && (type === 'fifo' || type === 'file')) {
+      this.opts.debug(`${this.source.name}: ${type} ${this.source.path} stays open across the reload`);
+      return;
+    }
     this.closeSource();
     void this.openNow();
+  }
+
+  private fileType(): string | null {
+    return (this.source as { fileType?: string | null }).fileType ?? null;
   }
 
   stop(): void {
@@ -162,12 +175,13 @@ export class SourceRunner {
     if (!this.settle(gen)) return;
     this.quickRetries = 0;
     if (data.length === 0) {
-      const isFile = (this.source as { fileType?: string }).fileType === 'file';
-      if (isFile) {
-        // a regular file is not read again from the start: that would replay data
+      if (this.fileType() === 'file') {
+        // a regular file is read once per process: its end is the source's end
         this.finished = true;
         this.closeSource();
-        this.change(this.health.ended(), 'end of file reached; a file is never read twice');
+        // said once, whatever state the source was in (a disabled one stays disabled)
+        const t = this.health.ended() ?? { from: this.state, to: this.state };
+        this.opts.onChange(this, t, 'source exhausted: end of file reached (a file is read once; nothing of it is read again)');
         return;
       }
       this.lose('end of data (the writer closed the pipe)');

@@ -39,15 +39,16 @@ export interface DaemonState {
   regime: string;
   /** Why the daemon is (not) feeding, for humans: e.g. "kernel hwrng thread feeds /dev/hwrng; not competing". */
   mode: string;
+  /** Bits the kernel credited: the rise of its count (RNDGETENTCNT) around each injection. */
   bitsCredited: number;
+  /** Bits vrngd asked for in RNDADDENTROPY (more than bitsCredited where the kernel credits asymptotically). */
+  bitsAsked?: number;
   bytesInjected: number;
   injections: number;
   entropyBeforeBits: number | null;
   entropyAfterBits: number | null;
   sources: SourceStats[];
   fipsFailures: FipsFailureCounts;
-  /** Sum of RNDGETENTCNT increases measured around injections (what the kernel really credited). */
-  entropyGainedBits?: number;
   /** RNDRESEEDCRNG calls that succeeded. */
   reseeds?: number;
   /** Feeding mode: fill, seed, reseed, idle, test. */

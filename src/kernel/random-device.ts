@@ -3,7 +3,7 @@
 // the ioctls and poll. See random(4), ioctl(2), poll(2).
 import * as fs from 'fs';
 import { loadBinding, RndBinding } from '../native/binding';
-import { fromNativeError, isNotRandomDevice, kernelCall } from './errors';
+import { fromNativeError, kernelCall } from './errors';
 
 export interface RandomDevice {
   /** RNDGETENTCNT: the input pool's entropy estimate, in bits. */
@@ -43,12 +43,6 @@ export class LinuxRandomDevice implements RandomDevice {
   readonly path: string;
   private fd: number;
   private readonly binding: RndBinding;
-  /**
-   * rngd's -o fallback: when the target answers RNDADDENTROPY with ENOTTY it is
-   * not a random device (a file, /dev/stdout), and bytes are written instead.
-   * Nothing is credited then: there is no kernel to credit.
-   */
-  private plainFile = false;
 
   constructor(opts: LinuxRandomDeviceOptions = {}) {
     this.path = opts.path ?? '/dev/random';
@@ -56,25 +50,13 @@ export class LinuxRandomDevice implements RandomDevice {
     this.fd = fs.openSync(this.path, opts.writable ? 'r+' : 'r');
   }
 
-  /** True once the target turned out not to be a random device (rngd's write fallback). */
-  get isPlainFile(): boolean {
-    return this.plainFile;
-  }
-
   entropyBits(): number {
     return kernelCall(() => this.binding.getEntropyCount(this.fd));
   }
 
+  /** ENOTTY: the target is not a random device (the injector's write fallback, kernel/injector.ts). */
   addEntropy(data: Uint8Array, entropyBits: number): void {
-    if (this.plainFile) return this.write(data);
-    try {
-      this.binding.addEntropy(this.fd, data, entropyBits);
-    } catch (e: unknown) {
-      const err = fromNativeError(e);
-      if (!isNotRandomDevice(err)) throw err;
-      this.plainFile = true;
-      this.write(data);
-    }
+    kernelCall(() => this.binding.addEntropy(this.fd, data, entropyBits));
   }
 
   write(data: Uint8Array): void {

@@ -11,11 +11,12 @@
 // device or the seed file; bytes for the new seed file come from the kernel
 // (read(2) of /dev/urandom once getrandom(GRND_NONBLOCK) says ready) or, before
 // that, from device bytes that passed the gate, and are then never credited.
-import { creditBits } from '../core/credit';
+import { gateFor, seedCreditPolicy } from '../core/credit-policy';
 import { BlockGate } from '../core/gate';
 import { finishFreshSeed, formatSeedFile, parseSeedFile, seedLengthBytes, skipCreditFromEnv, storedSeedCreditBits } from '../core/seed-file';
 import { CrngState, kernelSeeded, seedDone, SeedReport } from '../core/seed-policy';
 import { errorCode, isDeviceGone } from '../kernel/errors';
+import { Injector } from '../kernel/injector';
 import { RandomDevice } from '../kernel/random-device';
 import { EntropySource } from '../sources/entropy-source';
 import { TakenSeed } from './seed-file-store';
@@ -41,7 +42,8 @@ export interface SeederDeps {
   kernel: SeedKernel;
   /** Created, not opened: the seeder opens it (and reopens it while the device is missing). */
   source: EntropySource;
-  gate: BlockGate;
+  /** The block gate; default: the seed policy's (core/credit-policy.ts). */
+  gate?: BlockGate;
   store: SeedStore;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
@@ -56,8 +58,6 @@ export interface SeedOptions {
   seedFile: string | null;
 }
 
-/** Bytes per RNDADDENTROPY call: 6.x credits at most 256 bits per call, so a block goes in slices. */
-export const INJECT_SLICE_BYTES = 500;
 /** How often a missing or silent device is looked at again. */
 export const RETRY_MS = 100;
 
@@ -72,12 +72,14 @@ interface SeedIn {
 }
 
 export class Seeder {
-  private creditedBits = 0;
-  private readonly legacy: boolean;
+  private readonly injector: Injector;
+  private readonly gate: BlockGate;
   private readonly hwrngTail: Uint8Array[] = [];
 
   constructor(private readonly deps: SeederDeps, private readonly opts: SeedOptions) {
-    this.legacy = deps.kernel.random.crngReady() === null;
+    const policy = seedCreditPolicy({ hasGetrandom: deps.kernel.random.crngReady() !== null });
+    this.gate = deps.gate ?? gateFor(policy);
+    this.injector = new Injector(deps.kernel.random, policy, { target: '/dev/random', writeUrandom: (data) => deps.kernel.writeUrandom(data) });
   }
 
   async run(): Promise<SeedReport & { seedFileError: unknown }> {
@@ -104,7 +106,7 @@ export class Seeder {
     let reseeded: boolean | null = null;
     if (crngReady === true && bytesRead > 0) {
       try {
-        reseeded = kernel.random.reseedCrng();
+        reseeded = this.injector.reseed();
       } catch (e: unknown) {
         if (errorCode(e) !== 'ENODATA') throw e;
       }
@@ -127,13 +129,14 @@ export class Seeder {
       seedFileReport = { path: this.opts.seedFile, loadedBytes: seedIn.loadedBytes, loadedCreditedBits: seedIn.creditedBits, written, writtenCreditable };
     }
 
-    const gate = this.deps.gate.counts;
+    const gate = this.gate.counts;
     return {
       device: this.deps.source.path,
       bytesRead,
       blocksPassed: gate.blocksPassed,
       blocksFailed: gate.blocksFailed,
-      creditedBits: this.creditedBits,
+      creditedBits: this.injector.totals.bitsCredited,
+      askedBits: this.injector.totals.bitsAsked,
       entropyBeforeBits,
       entropyAfterBits: kernel.random.entropyBits(),
       crngReadyBefore,
@@ -157,12 +160,13 @@ export class Seeder {
     if (!taken || taken.data.length === 0) return { loadedBytes: 0, creditedBits: 0, oldSeed: null, error: null };
     const parsed = parseSeedFile(taken.data);
     const bits = storedSeedCreditBits(parsed, skipCreditFromEnv(this.deps.env));
-    this.inject(parsed.seed, bits);
+    if (parsed.seed.length > 0) this.injector.inject(parsed.seed, bits / parsed.seed.length);
     return { loadedBytes: parsed.seed.length, creditedBits: bits, oldSeed: parsed.seed, error: null };
   }
 
   private async seedFromDevice(deadline: number, poolsizeBits: number | null): Promise<{ outcome: SeedReport['outcome']; bytesRead: number }> {
-    const { source, gate, kernel } = this.deps;
+    const { source, kernel } = this.deps;
+    const gate = this.gate;
     let bytesRead = 0;
     let everOpened = false;
     let open = false;
@@ -194,7 +198,12 @@ export class Seeder {
       }
       if (data === TIMEOUT) return { outcome: 'timeout', bytesRead };
       if (data.length === 0) {
-        // end of data (a FIFO without a writer, a file): look again until the deadline
+        // a regular file is read once: its end is the end (reading it again would replay it)
+        if ((source as { fileType?: string }).fileType === 'file') {
+          const progress = { crngReady: kernel.random.crngReady(), entropyBits: kernel.random.entropyBits(), poolsizeBits };
+          return { outcome: gate.counts.blocksPassed > 0 && kernelSeeded(progress) ? 'seeded' : 'exhausted', bytesRead };
+        }
+        // end of data (a FIFO without a writer): look again until the deadline
         source.close();
         open = false;
         await this.deps.sleep(Math.max(0, Math.min(RETRY_MS, deadline - this.deps.now())));
@@ -203,7 +212,7 @@ export class Seeder {
       bytesRead += data.length;
       for (const verdict of gate.push(data)) {
         if (!verdict.passed) continue;
-        this.inject(verdict.block, creditBits(verdict.block.length, source.quality));
+        this.injector.inject(verdict.block, source.quality);
         this.keepTail(verdict.block);
       }
       const progress = {
@@ -237,22 +246,6 @@ export class Seeder {
     } finally {
       if (timer) clearTimeout(timer);
     }
-  }
-
-  /** RNDADDENTROPY in slices (6.x credits at most 256 bits per call); legacy kernels also get write(2) to /dev/urandom. */
-  private inject(data: Uint8Array, bits: number): void {
-    const { kernel } = this.deps;
-    let credited = 0;
-    for (let off = 0; off < data.length; off += INJECT_SLICE_BYTES) {
-      const slice = data.subarray(off, Math.min(data.length, off + INJECT_SLICE_BYTES));
-      const end = off + slice.length;
-      // spread the block's bits over its slices, never more than 8 per byte of a slice
-      const sliceBits = Math.min(slice.length * 8, Math.floor((bits * end) / data.length) - credited);
-      kernel.random.addEntropy(slice, sliceBits);
-      credited += sliceBits;
-    }
-    this.creditedBits += credited;
-    if (this.legacy) kernel.writeUrandom(data);
   }
 
   private keepTail(block: Uint8Array): void {

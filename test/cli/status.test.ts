@@ -38,12 +38,13 @@ function state(pid: number): DaemonState {
     updatedAt: '2026-11-29T03:05:00.000Z',
     regime: 'legacy',
     mode: 'feeding below write_wakeup_threshold',
-    bitsCredited: 20000,
+    bitsCredited: 15000,
+    bitsAsked: 20000,
     bytesInjected: 2500,
     injections: 1,
     entropyBeforeBits: 100,
     entropyAfterBits: 2600,
-    sources: [{ name: 'hwrng', path: '/dev/hwrng', state: 'ok', quality: 8, bytesRead: 5000, blocksPassed: 1, blocksFailed: 1, stalls: 0 }],
+    sources: [{ name: 'hwrng', path: '/dev/hwrng', state: 'ok', quality: 8, bytesRead: 5000, blocksPassed: 1, blocksFailed: 1, blocksRepeated: 1, stalls: 0 }],
     fipsFailures: { monobit: 0, poker: 1, runs: 0, longRun: 0, continuousRun: 0 },
   };
 }
@@ -124,9 +125,9 @@ describe('status (readable summary)', () => {
     expect(r.out).toContain('kernel feeds from hwrng: no\n');
     expect(r.out).toContain('feeders:  rngd (pid 1502)');
     expect(r.out).toContain(`daemon:   running, pid ${process.pid} since 2026-11-29T03:00:00.000Z, regime legacy: feeding below write_wakeup_threshold`);
-    expect(r.out).toContain('credited 20000 bits from 2500 bytes in 1 injections');
+    expect(r.out).toContain("credited 15000 bits (kernel's count; asked 20000) from 2500 bytes in 1 injections");
     expect(r.out).toContain('FIPS failures: monobit 0, poker 1, runs 0, long run 0, continuous run 0');
-    expect(r.out).toContain('source hwrng /dev/hwrng: ok, 8 bits/byte, 5000 bytes read, 1 blocks passed, 1 failed, 0 stalls');
+    expect(r.out).toContain('source hwrng /dev/hwrng: ok, 8 bits/byte, 5000 bytes read, 1 blocks passed, 1 failed (1 repeated), 0 stalls');
   });
 });
 

@@ -1,6 +1,6 @@
 // Builds the real Daemon against a SimKernel and FakeSources with the real FIPS gate.
 import { parseRunOptions, RawRunOptions, RunConfig } from '../../src/core/config';
-import { createFipsGate } from '../../src/core/fips-gate';
+import { BlockGate } from '../../src/core/gate';
 import { buildDaemon, Daemon } from '../../src/daemon/daemon';
 import type { DaemonState } from '../../src/daemon/state-file';
 import { FakeSource } from '../fakes/fake-source';
@@ -39,7 +39,7 @@ export function harness(opts: {
     config,
     device: config.test ? null : sim,
     kernel: sim.kernelView(opts.kernelFeeder),
-    sources: opts.sources.map((s) => ({ source: s, gate: createFipsGate({ baselineBlock: true }), readsKernelHwrng: (opts.hwrngIsKernelDevice ?? true) && s.name === 'hwrng' })),
+    sources: opts.sources.map((s) => ({ source: s, gate: new BlockGate({ baselineBlock: true }), readsKernelHwrng: (opts.hwrngIsKernelDevice ?? true) && s.name === 'hwrng' })),
     logger,
     notifier,
     health: { disableAfterFailures: 4, retryInitialMs: 1000, retryMaxMs: 8000 },

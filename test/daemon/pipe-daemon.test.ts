@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseRunOptions } from '../../src/core/config';
-import { createFipsGate } from '../../src/core/fips-gate';
+import { BlockGate } from '../../src/core/gate';
 import { buildDaemon } from '../../src/daemon/daemon';
 import { createSource } from '../../src/sources/open-source';
 import { MemoryLogger, RecordingNotifier } from '../fakes/fake-logger';
@@ -49,7 +49,7 @@ describe('pipe source through the daemon', () => {
       config,
       device: sim,
       kernel: sim.kernelView(false),
-      sources: [{ source: createSource({ kind: 'pipe', path: fifo }), gate: createFipsGate({ baselineBlock: true }), readsKernelHwrng: false }],
+      sources: [{ source: createSource({ kind: 'pipe', path: fifo }), gate: new BlockGate({ baselineBlock: true }), readsKernelHwrng: false }],
       logger,
       notifier: new RecordingNotifier(),
       health: { disableAfterFailures: 4, retryInitialMs: 50, retryMaxMs: 200 },
@@ -71,7 +71,7 @@ describe('pipe source through the daemon', () => {
     await second;
     expect(daemon.state().sources[0]!.blocksPassed).toBe(2);
     expect(sim.claimedBits).toBeLessThanOrEqual(2 * 2500 * 8);
-    expect(daemon.totals.bitsCredited).toBe(sim.claimedBits);
+    expect(daemon.totals.bitsAsked).toBe(sim.claimedBits);
     // no writer now: stop is immediate
     const t0 = Date.now();
     await daemon.stop();

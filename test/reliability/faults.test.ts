@@ -31,7 +31,7 @@ describe('source faults', () => {
     expect(src.reads).toBeGreaterThan(500); // really short: ≥ 68 reads per block
     expect(st.sources[0]!.blocksPassed).toBeGreaterThan(5);
     expect(st.sources[0]!.state).toBe('ok');
-    expect(st.bitsCredited).toBe(h.sim.claimedBits);
+    expect(st.bitsAsked).toBe(h.sim.claimedBits);
     const injected = h.sim.injected();
     for (let i = 0; i + 2500 <= injected.length; i += 2500) expect(passesOnItsOwn(injected.subarray(i, i + 2500))).toBe(true);
     expect(visibleLines(h.logger).filter((l) => /→/.test(l))).toHaveLength(1); // absent → ok only
@@ -153,7 +153,7 @@ describe('the kernel refusing', () => {
     expect(await h.daemon.done()).toBe(77);
     expect(h.daemon.fatalError?.message).toMatch(/permission denied: needs CAP_SYS_ADMIN/);
     expect(h.daemon.fatalError?.message.split('\n')).toHaveLength(1);
-    expect(h.daemon.totals.bitsCredited).toBe(claimed); // the refused call is not counted
+    expect(h.daemon.totals.bitsAsked).toBe(claimed); // the refused call is not counted
     expect(h.notifier.sent.at(-1)).toBe('STOPPING=1');
   });
 
@@ -163,12 +163,12 @@ describe('the kernel refusing', () => {
     const h = simDaemon({ era: 'el6', sources: [src], entropyBits: 0 });
     // same wiring, refusing kernel: rebuild with it
     const { buildDaemon } = await import('../../src/daemon/daemon');
-    const { createFipsGate } = await import('../../src/core/fips-gate');
+    const { BlockGate } = await import('../../src/core/gate');
     const daemon = buildDaemon({
       config: h.config,
       device: sim,
       kernel: sim.kernelView(),
-      sources: [{ source: src, gate: createFipsGate({ baselineBlock: true }), readsKernelHwrng: false }],
+      sources: [{ source: src, gate: new BlockGate({ baselineBlock: true }), readsKernelHwrng: false }],
       logger: h.logger,
       notifier: h.notifier,
     });
@@ -182,7 +182,7 @@ describe('the kernel refusing', () => {
     expect(await daemon.done()).toBe(71);
     expect(daemon.fatalError?.message).toMatch(/RNDADDENTROPY on \/dev\/random failed: EINVAL/);
     expect(daemon.fatalError?.message.split('\n')).toHaveLength(1);
-    expect(daemon.totals.bitsCredited).toBe(claimed);
+    expect(daemon.totals.bitsAsked).toBe(claimed);
     sim.stopReader();
   });
 });

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FipsTester } from '../../src/core/fips';
-import { createFipsGate } from '../../src/core/fips-gate';
+import { BlockGate } from '../../src/core/gate';
 import { ReferenceFips } from './fips-reference';
 
 type Mutation =
@@ -129,8 +129,8 @@ describe('FIPS engine vs the bit-by-bit reference', () => {
     fc.assert(
       fc.property(fc.array(block, { minLength: 1, maxLength: 3 }), fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 20 }), (stream, cuts) => {
         const bytes = Buffer.concat([Buffer.from([1, 2, 3, 4]), ...stream.map((b) => Buffer.from(b))]);
-        const whole = createFipsGate().push(bytes).map((v) => [v.passed, v.failures.join(), v.repeated]);
-        const gate = createFipsGate();
+        const whole = new BlockGate().push(bytes).map((v) => [v.passed, v.failures.join(), v.repeated]);
+        const gate = new BlockGate();
         const pieces: Array<[boolean, string, boolean]> = [];
         let off = 0;
         for (let i = 0; off < bytes.length; i++) {

@@ -4,7 +4,7 @@
 // test/daemon/harness.ts, with the recording kernel and an optional state writer.
 import { randomBytes } from 'crypto';
 import { parseRunOptions, RawRunOptions, RunConfig } from '../../src/core/config';
-import { createFipsGate } from '../../src/core/fips-gate';
+import { BlockGate } from '../../src/core/gate';
 import { buildDaemon, Daemon } from '../../src/daemon/daemon';
 import type { DaemonState } from '../../src/daemon/state-file';
 import { FakeSource, Generator, repeating } from '../fakes/fake-source';
@@ -124,7 +124,7 @@ export function simDaemon(opts: {
     config,
     device: sim,
     kernel: sim.kernelView(opts.kernelFeeder),
-    sources: opts.sources.map((s) => ({ source: s, gate: createFipsGate({ baselineBlock: true }), readsKernelHwrng: false })),
+    sources: opts.sources.map((s) => ({ source: s, gate: new BlockGate({ baselineBlock: true }), readsKernelHwrng: false })),
     logger,
     notifier,
     health: { disableAfterFailures: 4, retryInitialMs: 1000, retryMaxMs: 300000 },

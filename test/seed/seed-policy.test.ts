@@ -25,13 +25,13 @@ describe('seed policy', () => {
 
   it('prints bytes read, bits credited, entropy before/after, crng state and milliseconds on one line', () => {
     const r: SeedReport = {
-      device: '/dev/hwrng', bytesRead: 2504, blocksPassed: 1, blocksFailed: 0, creditedBits: 20000,
+      device: '/dev/hwrng', bytesRead: 2504, blocksPassed: 1, blocksFailed: 0, creditedBits: 250, askedBits: 20000,
       entropyBeforeBits: 6, entropyAfterBits: 256, crngReadyBefore: false, crngReady: true, reseeded: true,
       elapsedMs: 812, seedFile: null, outcome: 'seeded',
     };
     const line = formatSeedLine(r);
     expect(line).not.toContain('\n');
-    expect(line).toBe('vrngd seed: seeded: read 2504 bytes from /dev/hwrng, credited 20000 bits, entropy 6 -> 256 bits, crng ready no -> yes, 812 ms');
+    expect(line).toBe('vrngd seed: seeded: read 2504 bytes from /dev/hwrng, credited 250 bits (20000 asked), entropy 6 -> 256 bits, crng ready no -> yes, 812 ms');
     expect(formatSeedLine({ ...r, crngReadyBefore: null, crngReady: null })).toContain('crng ready n/a (no getrandom) -> n/a (no getrandom)');
   });
 });

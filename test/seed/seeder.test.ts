@@ -1,13 +1,18 @@
 // The seeder's rules with fakes behind its ports (RandomDevice, EntropySource,
 // the gate's BlockTester, the seed store): what is credited, when it stops,
 // how it ends without a device, and SeedRNG's order for the seed file.
-import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BlockGate, BLOCK_BYTES, BOOTSTRAP_BYTES } from '../../src/core/gate';
 import { formatSeedFile, parseSeedFile } from '../../src/core/seed-file';
 import { KernelError } from '../../src/kernel/errors';
 import { RandomDevice } from '../../src/kernel/random-device';
 import { EntropySource } from '../../src/sources/entropy-source';
 import { SeedKernel, Seeder, SeedStore } from '../../src/seed/seeder';
+import { createSource } from '../../src/sources/open-source';
 
 /** A kernel that becomes ready after `readyAfterBits` credited bits (getrandom null: legacy). */
 class FakeRandomDevice implements RandomDevice {
@@ -74,8 +79,7 @@ class FakeSource implements EntropySource {
 
 const fakeGate = (): BlockGate =>
   new BlockGate({
-    createTester: () => ({ testBlock: (b: Uint8Array) => (b.every((x) => x === 0) ? 1 : 0) }),
-    failureNames: () => ['monobit'],
+    createTester: () => ({ testBlock: (b: Uint8Array, off: number) => (b.subarray(off, off + BLOCK_BYTES).every((x) => x === 0) ? 1 : 0) }),
   });
 
 function setup(opts: { legacy?: boolean; source?: FakeSource; stored?: Uint8Array | null; timeoutMs?: number; maxBytes?: number | null; seedFile?: string | null }) {
@@ -121,7 +125,8 @@ describe('Seeder', () => {
     const r = await seeder.run();
     expect(r.outcome).toBe('seeded');
     expect(r.bytesRead).toBe(BOOTSTRAP_BYTES + BLOCK_BYTES);
-    expect(r.creditedBits).toBe(BLOCK_BYTES * 8);
+    expect(r.askedBits).toBe(BLOCK_BYTES * 8);
+    expect(r.creditedBits).toBe(256 - 5); // what the kernel's count rose by, 5 -> 256
     expect(random.added.every((a) => a.bytes <= 500 && a.bits <= a.bytes * 8)).toBe(true);
     expect(random.added.reduce((n, a) => n + a.bytes, 0)).toBe(BLOCK_BYTES);
     expect(r.crngReadyBefore).toBe(false);
@@ -208,5 +213,42 @@ describe('Seeder', () => {
     const { seeder, random } = setup({});
     random.eperm = true;
     await expect(seeder.run()).rejects.toMatchObject({ code: 'EPERM' });
+  });
+});
+
+describe('Seeder on a regular file: read once, never reopened at its end', () => {
+  // The issue's case: a 2-block file while the crng is not ready gave 400,000 bits
+  // with --bytes 50000 (the file was reopened at EOF and read again).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vrngd-seed-eof-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['--bytes 50000', 50000],
+    ['no --bytes', null],
+  ])('crng never ready, %s: stops at the end with "exhausted", credits at most the blocks the file holds', async (_name, maxBytes) => {
+    const file = path.join(dir, `two-blocks-${maxBytes ?? 'all'}.bin`);
+    fs.writeFileSync(file, randomBytes(2 * BLOCK_BYTES));
+    const random = new FakeRandomDevice(false, Number.MAX_SAFE_INTEGER); // never ready
+    const kernel: SeedKernel = { random, writeUrandom: () => undefined, readUrandom: (n) => new Uint8Array(n), poolsizeBits: () => 256 };
+    const seeder = new Seeder(
+      {
+        kernel,
+        source: createSource({ kind: 'pipe', path: file }),
+        store: { take: () => null, save: () => undefined },
+        now: () => Date.now(),
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        clocks: () => ({ realtimeMs: 1, boottimeNs: 1n }),
+        env: {},
+      },
+      { timeoutMs: 5000, maxBytes, seedFile: null },
+    );
+    const t0 = Date.now();
+    const r = await seeder.run();
+    expect(r.outcome).toBe('exhausted');
+    expect(Date.now() - t0).toBeLessThan(2000); // no waiting for the timeout either
+    expect(r.bytesRead).toBe(2 * BLOCK_BYTES);
+    expect(r.blocksPassed).toBe(1); // 4 bootstrap bytes, one block, a partial one
+    expect(r.askedBits).toBeLessThanOrEqual(r.blocksPassed * BLOCK_BYTES * 8);
+    expect(random.added.reduce((n, a) => n + a.bytes, 0)).toBe(BLOCK_BYTES);
   });
 });

@@ -488,7 +488,7 @@ describe.skipIf(noAnalyze !== null)('vrngd.service: the daemon starts, notifies 
     const stateFile = path.join(root, 'state.json');
     const creditedBits = (): number => {
       try {
-        return (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { bitsCredited?: number }).bitsCredited ?? 0;
+        return (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { bitsAsked?: number }).bitsAsked ?? 0;
       } catch {
         return 0;
       }

@@ -101,11 +101,11 @@ module.exports = {
     }
     // where vrngd's CPU goes: its gate alone (FIPS + repeated-block check) on 10 MB, in one process
     const gateScript = `
-      const { createFipsGate } = require(${JSON.stringify(path.join(ctx.root, 'dist', 'core', 'fips-gate.js'))});
+      const { BlockGate } = require(${JSON.stringify(path.join(ctx.root, 'dist', 'core', 'gate.js'))});
       const data = require('crypto').randomBytes(10e6);
       const out = {};
       for (const rejectRepeats of [true, false]) {
-        const g = createFipsGate({ rejectRepeats, baselineBlock: rejectRepeats });
+        const g = new BlockGate({ repeats: rejectRepeats ? undefined : null, baselineBlock: rejectRepeats });
         const c0 = process.cpuUsage();
         for (let at = 0; at < data.length; at += 65536) g.push(data.subarray(at, at + 65536));
         const u = process.cpuUsage(c0);
@@ -139,7 +139,7 @@ module.exports = {
         notes: `utime+stime of the daemon and children over the window; spread vrngd ${spr('vrngd', 'cpuSecondsPerMb', 3)}, rngd 5 ${spr('rngd', 'cpuSecondsPerMb', 3)}`,
       },
       {
-        case: "vrngd's gate alone (createFipsGate().push, 10 MB in 64 KiB chunks), CPU: with vs without the repeated-block check",
+        case: "vrngd's gate alone (BlockGate.push, 10 MB in 64 KiB chunks), CPU: with vs without the repeated-block check",
         value: gate ? gate.true : null,
         baseline: gate ? gate.false : null,
         unit: 'CPU s/MB',

@@ -10,7 +10,8 @@ import { Command } from 'commander';
 import { CliError, EX, usageError } from '../exit';
 import { ProgramDeps } from '../program';
 import { ConfigError, parseRunOptions, RawRunOptions, RunConfig } from '../../core/config';
-import { createFipsGate } from '../../core/fips-gate';
+import { daemonCreditPolicy, gateFor } from '../../core/credit-policy';
+import { RepeatMemory } from '../../core/repeat-memory';
 import type { KernelView } from '../../core/policy';
 import { buildDaemon, Daemon, SourceSetup } from '../../daemon/daemon';
 import { acquirePidFile } from '../../daemon/pid-file';
@@ -218,10 +219,12 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     }
     const kernel = kernelView(probe, targetIsRandomDevice);
     const hwrngRdev = rdevOf('/dev/hwrng');
+    const policy = daemonCreditPolicy(config);
+    const repeats = new RepeatMemory();
     const sources: SourceSetup[] = config.sources.map((name) => {
       const source = createSource({ kind: name, path: name === 'pipe' ? (config.pipePath as string) : config.rngDevice });
       const r = name === 'hwrng' ? rdevOf(config.rngDevice) : null;
-      return { source, gate: createFipsGate({ baselineBlock: true }), readsKernelHwrng: targetIsRandomDevice && r !== null && r === hwrngRdev };
+      return { source, gate: gateFor(policy, repeats), readsKernelHwrng: targetIsRandomDevice && r !== null && r === hwrngRdev };
     });
     const notifier = createNotifier(deps.io.env);
     const stateFile = config.stateFile;
@@ -266,7 +269,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     }
     const fatal = daemon.fatalError;
     if (fatal) throw fatal;
-    logger.info(`stopped; ${daemon.totals.bitsCredited} bits credited in ${daemon.totals.injections} injections`);
+    logger.info(`stopped; ${daemon.totals.bitsCredited} bits credited (${daemon.totals.bitsAsked} asked) in ${daemon.totals.injections} injections`);
     hardExitGuard(code);
     return code;
   } finally {

@@ -9,7 +9,6 @@ import * as fs from 'fs';
 import { Command } from 'commander';
 import { ProgramDeps } from '../program';
 import { CliError, describeError, EX, usageError } from '../exit';
-import { createFipsGate } from '../../core/fips-gate';
 import { formatSeedLine } from '../../core/seed-policy';
 import { fromNativeError } from '../../kernel/errors';
 import { LinuxRandomDevice } from '../../kernel/random-device';
@@ -108,7 +107,6 @@ export async function seedCommand(o: SeedCliOptions, deps: ProgramDeps): Promise
       {
         kernel,
         source: createSource({ kind: 'hwrng', path: opts.device }),
-        gate: createFipsGate(),
         store: { take: takeSeedFile, save: saveSeedFile },
         now: () => Number(process.hrtime.bigint() / 1000000n),
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -118,11 +116,14 @@ export async function seedCommand(o: SeedCliOptions, deps: ProgramDeps): Promise
       { timeoutMs: opts.timeoutMs, maxBytes: opts.maxBytes, seedFile: opts.seedFile },
     );
     const { seedFileError, ...report } = await seeder.run();
-    const exitCode = report.outcome === 'seeded' ? EX.OK : report.outcome === 'timeout' ? EX.TEMPFAIL : EX.UNAVAILABLE;
+    const exitCode = report.outcome === 'seeded' ? EX.OK : report.outcome === 'no-device' ? EX.UNAVAILABLE : EX.TEMPFAIL;
     io.stdout.write(opts.json ? `${JSON.stringify({ ...report, exitCode })}\n` : `${formatSeedLine(report)}\n`);
     if (seedFileError) io.stderr.write(`vrngd: ${describeError(seedFileError, `seed file ${opts.seedFile ?? ''}`)}\n`);
     if (report.outcome === 'timeout') {
       throw new CliError(`seed: ${opts.device} gave too little before the ${opts.timeoutMs} ms timeout (${report.bytesRead} bytes, ${report.blocksPassed} blocks passed)`, EX.TEMPFAIL);
+    }
+    if (report.outcome === 'exhausted') {
+      throw new CliError(`seed: ${opts.device} ended before the kernel was seeded (${report.bytesRead} bytes, ${report.blocksPassed} blocks passed; a file is read once)`, EX.TEMPFAIL);
     }
     if (report.outcome === 'no-device') throw new CliError(`seed: no device at ${opts.device} within ${opts.timeoutMs} ms`, EX.UNAVAILABLE);
   } finally {

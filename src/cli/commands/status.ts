@@ -114,13 +114,12 @@ function formatDaemon(d: DaemonStatus): string[] {
   const n = (v: unknown): string => (typeof v === 'number' || typeof v === 'string' ? String(v) : '?');
   const lines = [`daemon:   running, pid ${d.pid} since ${n(d.startedAt)}, regime ${n(d.regime)}${d.mode ? `: ${d.mode}` : ''}`];
   lines.push(
-    `${INDENT}credited ${n(d.bitsCredited)} bits from ${n(d.bytesInjected)} bytes in ${n(d.injections)} injections; ` +
+    `${INDENT}credited ${n(d.bitsCredited)} bits (kernel's count; asked ${d.bitsAsked === undefined ? '?' : n(d.bitsAsked)}) from ${n(d.bytesInjected)} bytes in ${n(d.injections)} injections; ` +
       `entropy before/after last: ${n(d.entropyBeforeBits)}/${n(d.entropyAfterBits)} bits; updated ${n(d.updatedAt)}`,
   );
   // fields added by later daemon versions (optional in DaemonState)
-  const later = d as DaemonState & Partial<{ entropyGainedBits: number; reseeds: number; feedMode: string; reseedSchedule: string | null }>;
+  const later = d as DaemonState & Partial<{ reseeds: number; feedMode: string; reseedSchedule: string | null }>;
   const extra: string[] = [];
-  if (later.entropyGainedBits !== undefined) extra.push(`kernel counted ${n(later.entropyGainedBits)} bits gained`);
   if (later.reseeds !== undefined) extra.push(`${n(later.reseeds)} crng reseeds`);
   if (later.feedMode !== undefined) extra.push(`feed mode ${n(later.feedMode)}`);
   if (later.reseedSchedule !== undefined) extra.push(`reseed schedule ${later.reseedSchedule ?? 'none'}`);
@@ -132,7 +131,7 @@ function formatDaemon(d: DaemonStatus): string[] {
   for (const s of (Array.isArray(d.sources) ? d.sources : []) as Array<DaemonState['sources'][number] & { standby?: boolean }>) {
     lines.push(
       `${INDENT}source ${n(s.name)} ${n(s.path)}: ${n(s.state)}, ${n(s.quality)} bits/byte, ${n(s.bytesRead)} bytes read, ` +
-        `${n(s.blocksPassed)} blocks passed, ${n(s.blocksFailed)} failed, ${n(s.stalls)} stalls${s.standby ? ' (standby)' : ''}`,
+        `${n(s.blocksPassed)} blocks passed, ${n(s.blocksFailed)} failed (${s.blocksRepeated === undefined ? '?' : n(s.blocksRepeated)} repeated), ${n(s.stalls)} stalls${s.standby ? ' (standby)' : ''}`,
     );
   }
   return lines;

@@ -1,0 +1,145 @@
+// The injector: the one path from a passing block to the kernel, for the daemon
+// and for `vrngd seed`. It carries out a CreditPolicy (core/credit-policy.ts):
+// RNDADDENTROPY in policy-sized steps, claiming creditBits(step, quality) each,
+// EINTR/EAGAIN retried, and RNDGETENTCNT read around every step so that what is
+// reported as credited is what the kernel's count really rose by. See random(4).
+//
+// A target that answers ENOTTY is not a random device (/dev/null, a plain file,
+// a pipe given as -o): from then on the bytes are written to it (rngd's write
+// fallback), nothing is asked or credited, no reseed is claimed, and that is
+// said once.
+import { creditBits } from '../core/credit';
+import { claimQuality, CreditPolicy } from '../core/credit-policy';
+import { isNotRandomDevice, isRetryable } from './errors';
+import type { RandomDevice } from './random-device';
+
+export interface InjectTotals {
+  /** RNDADDENTROPY calls (or writes, for a target that is not a random device). */
+  injections: number;
+  bytesInjected: number;
+  /** Bits vrngd asked the kernel to credit. */
+  bitsAsked: number;
+  /** Bits the kernel's count (RNDGETENTCNT) rose by around those calls: what was really credited. */
+  bitsCredited: number;
+  /** RNDGETENTCNT before the first injection, and after the last. */
+  entropyBeforeBits: number | null;
+  entropyAfterBits: number | null;
+}
+
+export const emptyInjectTotals = (): InjectTotals => ({ injections: 0, bytesInjected: 0, bitsAsked: 0, bitsCredited: 0, entropyBeforeBits: null, entropyAfterBits: null });
+
+export interface InjectorOptions {
+  /** The target's path, for messages. */
+  target: string;
+  /** Known before the first call not to be a random device (e.g. -o at a regular file). */
+  notRandom?: boolean;
+  /** write(2) to /dev/urandom, for policies with writeUrandom. */
+  writeUrandom?: (data: Uint8Array) => void;
+  /** Said once, when the target turns out not to be a random device. */
+  warn?: (line: string) => void;
+  debug?: (line: string) => void;
+}
+
+/** Consecutive EINTR/EAGAIN answers retried before the error is passed on. */
+const MAX_RETRIES = 5;
+
+export class Injector {
+  readonly totals: InjectTotals = emptyInjectTotals();
+  private notRandom: boolean;
+
+  constructor(private readonly device: RandomDevice, private readonly policy: CreditPolicy, private readonly opts: InjectorOptions) {
+    this.notRandom = opts.notRandom === true;
+  }
+
+  /** False once the target proved not to be a random device: nothing it gets is credited. */
+  get credits(): boolean {
+    return !this.notRandom;
+  }
+
+  /** RNDGETENTCNT, or null for a target that has no pool. */
+  entropyBits(): number | null {
+    if (this.notRandom) return null;
+    try {
+      return this.device.entropyBits();
+    } catch (e: unknown) {
+      if (!isNotRandomDevice(e)) throw e;
+      this.markNotRandom();
+      return null;
+    }
+  }
+
+  /**
+   * Mixes `data` in policy steps, each claiming creditBits(step, quality). Stops
+   * early, before a step, once the kernel's count has reached `untilBits` (the
+   * caller keeps the rest). Throws the KernelError of a refused call (EPERM
+   * without CAP_SYS_ADMIN); a refused step is not counted.
+   */
+  inject(data: Uint8Array, sourceQuality: number, untilBits: number | null = null): { consumed: number; entropyBits: number | null } {
+    const quality = claimQuality(this.policy, sourceQuality);
+    const t = this.totals;
+    let entropy = this.entropyBits();
+    let off = 0;
+    while (off < data.length) {
+      if (untilBits !== null && entropy !== null && entropy >= untilBits) break;
+      const chunk = data.subarray(off, Math.min(off + this.policy.stepBytes, data.length));
+      const asked = this.notRandom ? 0 : creditBits(chunk.length, quality);
+      const before = entropy;
+      const credited = this.add(chunk, asked);
+      off += chunk.length;
+      entropy = this.entropyBits();
+      t.injections++;
+      t.bytesInjected += chunk.length;
+      if (credited) t.bitsAsked += asked;
+      if (credited && before !== null && entropy !== null) {
+        if (t.entropyBeforeBits === null) t.entropyBeforeBits = before;
+        t.bitsCredited += Math.max(0, entropy - before);
+      }
+      t.entropyAfterBits = entropy;
+      this.opts.debug?.(`asked ${credited ? asked : 0} bits for ${chunk.length} B, entropy_avail ${before ?? '-'} → ${entropy ?? '-'}`);
+    }
+    if (this.policy.writeUrandom && off > 0) this.opts.writeUrandom?.(data.subarray(0, off));
+    return { consumed: off, entropyBits: entropy };
+  }
+
+  /**
+   * RNDRESEEDCRNG: true when the kernel reseeded; false where it has no such call
+   * (before 4.17) or the target is not a random device. Throws ENODATA before the
+   * crng is ready, and any other refusal.
+   */
+  reseed(): boolean {
+    if (this.notRandom) return false;
+    try {
+      return this.device.reseedCrng();
+    } catch (e: unknown) {
+      if (!isNotRandomDevice(e)) throw e;
+      this.markNotRandom();
+      return false;
+    }
+  }
+
+  /** One step; true when it went to a random device (false: written, nothing credited). */
+  private add(chunk: Uint8Array, bits: number): boolean {
+    if (this.notRandom) {
+      this.device.write(chunk);
+      return false;
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.device.addEntropy(chunk, bits);
+        return true;
+      } catch (e: unknown) {
+        if (isRetryable(e) && attempt < MAX_RETRIES) continue;
+        if (!isNotRandomDevice(e)) throw e;
+        this.markNotRandom();
+        this.device.write(chunk);
+        return false;
+      }
+    }
+  }
+
+  private markNotRandom(): void {
+    if (this.notRandom) return;
+    this.notRandom = true;
+    this.opts.warn?.(`${this.opts.target} is not a random device (ENOTTY): checked bytes are written to it, nothing is credited`);
+  }
+}

@@ -65,9 +65,15 @@ for applet in $("$busybox_bin" --list); do
 done
 
 # vrngd through the project's installer (the same file set as the RPM)
-bash "$root/scripts/install.sh" --destdir "$stage" >/dev/null
+# (and the runtime with it, where the installer takes one: --runtime)
+if bash "$root/scripts/install.sh" --help | grep -q -- '--runtime'; then
+  bash "$root/scripts/install.sh" --destdir "$stage" --runtime "$node_bin" >/dev/null
+else
+  bash "$root/scripts/install.sh" --destdir "$stage" >/dev/null
+  install -D -m 0755 "$node_bin" "$stage/usr/lib/vrngd/node/bin/node"
+fi
 [ -x "$stage/usr/sbin/vrngd" ] || die "install.sh did not install /usr/sbin/vrngd" 70
-install -D -m 0755 "$node_bin" "$stage/usr/lib/vrngd/node/bin/node"
+[ -x "$stage/usr/lib/vrngd/node/bin/node" ] || die "no runtime at /usr/lib/vrngd/node/bin/node" 70
 
 # rngd 5
 install -D -m 0755 "$rngd_bin" "$stage/usr/sbin/rngd"

@@ -33,7 +33,6 @@ export class SourceRunner {
   standby = false;
   /** Read ahead one block even when none is wanted (legacy fill mode: low latency under drain). */
   prefetch = false;
-  lastError: string | null = null;
   private isOpen = false;
   private reading = false;
   private wanted = false;
@@ -51,10 +50,6 @@ export class SourceRunner {
 
   get state(): SourceState {
     return this.health.state;
-  }
-
-  get hasBlock(): boolean {
-    return this.buffered !== null;
   }
 
   /** Usable now or later (not ended for good, not standby). */
@@ -134,7 +129,6 @@ export class SourceRunner {
       await this.source.open();
     } catch (e: unknown) {
       const err = e instanceof Error ? e : new Error(String(e));
-      this.lastError = err.message;
       this.lose(`cannot open: ${err.message}`);
       return err;
     }
@@ -218,7 +212,6 @@ export class SourceRunner {
     const code = errorCode(e);
     if (code === CLOSED) return;
     const message = e instanceof Error ? e.message : String(e);
-    this.lastError = message;
     if (isRetryable(e) && this.quickRetries < MAX_QUICK_RETRIES) {
       this.quickRetries++;
       this.opts.debug(`${this.source.name}: ${code ?? 'error'} (${message}); retrying the read`);

@@ -52,16 +52,6 @@ export class DeviceSource implements EntropySource {
     return this.fileTypeSeen;
   }
 
-  /** Device number (st_rdev) of a character device, for telling /dev/hwrng under another name. */
-  rdev(): number | null {
-    try {
-      const st = fs.statSync(this.path);
-      return st.isCharacterDevice() ? st.rdev : null;
-    } catch {
-      return null;
-    }
-  }
-
   async open(): Promise<void> {
     this.close();
     let st: fs.Stats;

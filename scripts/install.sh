@@ -130,6 +130,7 @@ make_tarball() {
   for f in $(native_files); do cp "$f" "$top/build/Release/"; done
   cp -R "$src/systemd" "$top/"
   cp "$src/scripts/install.sh" "$top/scripts/"
+  cp "$src/scripts/migrate-rngd.sh" "$top/scripts/" # rngd configuration migration (issue 19)
   for d in sysvinit dracut rpm; do [ ! -d "$src/scripts/$d" ] || cp -R "$src/scripts/$d" "$top/scripts/"; done
   if [ -f "$src/docs/vrngd.8" ]; then mkdir -p "$top/docs" && cp "$src/docs/vrngd.8" "$top/docs/"; fi
   for f in README.md CHANGELOG.md LICENSE COPYING; do [ ! -f "$src/$f" ] || cp "$src/$f" "$top/"; done
@@ -239,6 +240,9 @@ install_all() {
     act install -D -m 0644 "$src/systemd/vrngd.sysconfig" "$destdir$sysconfig"
   fi
   manifest+=("c $sysconfig $(sha256sum "$src/systemd/vrngd.sysconfig" | cut -d' ' -f1)")
+  # rngd configuration migration (issue 19): rngd's flags into VRNGD_ARGS, said line by line
+  put 0755 "$src/scripts/migrate-rngd.sh" "$appdir/migrate-rngd.sh"
+  act sh "$src/scripts/migrate-rngd.sh" --root "$root" --sysconfig "$sysconfig" --vrngd "$destdir$sbindir/vrngd" || true
   if [ -f "$src/scripts/sysvinit/vrngd" ]; then put 0755 "$src/scripts/sysvinit/vrngd" "$initdir/vrngd"; fi
   if [ -f "$src/docs/vrngd.8" ]; then put 0644 "$src/docs/vrngd.8" "$mandir/man8/vrngd.8"; fi
   if [ -d "$src/scripts/dracut/90vrngd" ]; then

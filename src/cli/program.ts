@@ -38,6 +38,9 @@ export async function buildProgram(deps: ProgramDeps = { io: defaultIo() }, only
   const names = only === '-V' || only === '--version' ? [] : only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
   const modules = await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<{ register: Register }>)()));
   for (const { register } of modules) register(program, deps);
+  // a word no command takes is an error (64), never silently dropped: `seed extra-arg`
+  // must not run a real seed, and rngd 5's `-d 1` must not become debug plus nothing
+  for (const c of program.commands) c.allowExcessArguments(false);
   return program;
 }
 

@@ -5,17 +5,30 @@ import { CommanderError } from 'commander';
 import { buildProgram, ProgramDeps } from './program';
 import { CliError, describeError, EX, exitCodeFor } from './exit';
 import { defaultIo } from './io';
+import { DialectError, translateRngdArgv } from '../core/rngd-dialect';
 
-/** rngd compatibility: `vrngd -f -r /dev/hwrng` (options, no command) means `vrngd run`. */
+/**
+ * rngd compatibility: `vrngd -f -r /dev/hwrng` (options, no command) means `vrngd run`,
+ * and run's words are read in both rngd dialects (src/core/rngd-dialect.ts).
+ */
 export function normalizeArgv(args: string[]): string[] {
   const first = args[0];
-  if (first === undefined || !first.startsWith('-')) return args;
+  if (first === undefined) return args;
+  if (first === 'run') return ['run', ...translateRngdArgv(args.slice(1))];
+  if (!first.startsWith('-')) return args;
   if (['-h', '--help', '-V', '--version'].includes(first)) return args;
-  return ['run', ...args];
+  return ['run', ...translateRngdArgv(args)];
 }
 
 export async function runCli(args: string[], deps: ProgramDeps = { io: defaultIo() }): Promise<number> {
-  const argv = normalizeArgv(args);
+  let argv: string[];
+  try {
+    argv = normalizeArgv(args);
+  } catch (e: unknown) {
+    if (!(e instanceof DialectError)) throw e;
+    deps.io.stderr.write(`vrngd: ${e.message}\n`);
+    return EX.USAGE;
+  }
   const program = await buildProgram(deps, argv[0]);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,5 +1,5 @@
 // Feeding policy by kernel regime: what the daemon does, decided from the probe
-// and the options. Pure. The reasons are in kernel-entropy.md §1, §3.7, §4.2, §9:
+// and the options. Pure. The reasons are in docs/kernel-eras.md:
 // - legacy (2.6.32/3.10, RHEL 6/7.0): nothing feeds the pools from virtio-rng but
 //   us. Sleep in poll(POLLOUT) on /dev/random (input < write_wakeup_threshold),
 //   then inject -s byte steps until entropy_avail reaches the fill watermark,

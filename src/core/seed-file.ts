@@ -1,5 +1,5 @@
 // The seed file's format and SeedRNG's rules for it (Jason A. Donenfeld's
-// seedrng.c; kernel-entropy.md §6-7): what a stored seed may be credited, how
+// seedrng.c and systemd-random-seed): what a stored seed may be credited, how
 // long a fresh one is, and the non-regression hash that ties each new seed to
 // the previous one. Pure: bytes in, decisions out; the file system is in
 // src/seed/seed-file-store.ts.

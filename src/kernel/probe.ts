@@ -4,7 +4,7 @@
 // (RHEL kernels carry heavy backports). Also reports the hwrng device, whether
 // the kernel's own hwrng thread feeds the pool, and other entropy daemons.
 // See random(4), proc(5), Documentation/admin-guide/hw_random.rst and
-// shared/docs/kernel-entropy.md §1, §3.7, §3.8, §4.
+// docs/kernel-eras.md.
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadBinding } from '../native/binding';

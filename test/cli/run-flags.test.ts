@@ -21,8 +21,10 @@ describe('vrngd run: bad flag values exit 64 with one line', () => {
     [['run', '-W', 'lots']],
     [['run', '--stall-timeout', 'x']],
     [['run', '--reseed', 'every minute']],
-    [['run', '-i']],
-    [['run', '-n', 'jitter']],
+    // (-i and -n jitter are no longer refused: ignored with a warning, test/cli/rngd-dialects.test.ts)
+    [['run', '-n', 'nosuch']],
+    [['run', '-t', '5', '-R', '30']],
+    [['run', '--no-tpm=2']],
     [['run', '--no-such-flag']],
     [['-f', '-s', '-3']],
     [['-f', '-D', 'rngd:rngd']],

@@ -42,6 +42,11 @@ describe('vrngd seed: options', () => {
     [['seed', '--bytes', '0']],
     [['seed', '--timeout', '-1']],
     [['seed', '--timeout', 'soon']],
+    // would round to a 0 ms timeout (issue 14)
+    [['seed', '--timeout', '0.0000001']],
+    [['seed', '--timeout', '0.0004']],
+    // an extra word ran a real seed before (issue 14)
+    [['seed', 'extra-arg']],
     [['seed', '--rng-device', '']],
     [['seed', '--no-such-option']],
   ])('%j exits 64 with one line', async (args) => {

@@ -34,9 +34,13 @@ describe('parseRunOptions (rngd flags)', () => {
     [{ reseed: '61 * * * *' }, /--reseed/],
     [{ stats: 'hourly' }, /--stats/],
     [{ forceReseed: 'x' }, /-R/],
-    [{ ignorefail: true }, /never credits data that failed FIPS/],
     [{ dropPrivileges: 'rngd:rngd' }, /CapabilityBoundingSet/],
-    [{ include: ['jitter'] }, /no 'jitter' source/],
+    [{ pipe: [''] }, /--pipe: empty path/],
+    [{ option: ['namedpipe:path:'] }, /empty path/],
+    [{ pipe: ['/a', '/b'] }, /--pipe \/b conflicts with --pipe \/a: vrngd reads one pipe source/],
+    [{ pipe: ['/y'], option: ['namedpipe:path:/x'] }, /-O namedpipe:path:\/x conflicts with --pipe \/y/],
+    [{ stallTimeout: '0.4ms' }, /--stall-timeout: 0.4ms is out of range \(1ms\.\.1h\)/],
+    [{ stallTimeout: '0.0001s' }, /out of range/],
     [{ include: ['bogus'] }, /unknown entropy source/],
     [{ include: ['pipe'] }, /needs a path/],
     [{ exclude: ['hwrng'] }, /every entropy source is excluded/],
@@ -46,6 +50,15 @@ describe('parseRunOptions (rngd flags)', () => {
   ])('rejects %j', (raw, message) => {
     expect(() => parseRunOptions(raw)).toThrow(ConfigError);
     expect(() => parseRunOptions(raw)).toThrow(message);
+  });
+  it('-i and a source vrngd lacks are ignored with one warning each (safe: the daemon still feeds checked data)', () => {
+    const c = parseRunOptions({ ignorefail: true, include: ['jitter'] });
+    expect(c.sources).toEqual(['hwrng']);
+    expect(c.warnings).toEqual([expect.stringMatching(/-i\/--ignorefail ignored: vrngd never credits a block that failed FIPS/), expect.stringMatching(/-n jitter: vrngd has no 'jitter' source .*; ignored/)]);
+  });
+  it('the same pipe path twice is one source, not a conflict; 1.4ms rounds to 1 ms', () => {
+    expect(parseRunOptions({ pipe: ['/a', '/a'], option: ['namedpipe:path:/a'] })).toMatchObject({ pipePath: '/a', sources: ['hwrng', 'pipe'] });
+    expect(parseRunOptions({ stallTimeout: '1.4ms' }).stallTimeoutMs).toBe(1);
   });
   it('accepts harmless rngd options with one warning each', () => {
     const c = parseRunOptions({ exclude: ['jitter', '2', 'tpm'], useSlowSources: true, option: ['jitter:thread_count:2'] });

@@ -73,7 +73,7 @@ async function boot(initrd: string, name: string, params: string[]): Promise<Boo
   const unit = /E2E-UNIT vrngd-seed\.service result=(\S*) status=(\S*) unit_us=\d* start_us=(\d+)/.exec(text);
   const seedLine = lines.find((l) => /\] vrngd-seed: vrngd seed: /.test(l));
   const m = seedLine
-    ? /vrngd seed: \w+: read (\d+) bytes from \/dev\/hwrng, credited (\d+) bits, entropy (\d+) -> (\d+) bits, crng ready (\S+) -> (\S+), (\d+) ms\s+\(exit (\d+)\)/.exec(seedLine)
+    ? /vrngd seed: \w+: read (\d+) bytes from \/dev\/hwrng, credited (\d+) bits \(\d+ asked\), entropy (\d+) -> (\d+) bits, crng ready (\S+) -> (\S+), (\d+) ms\s+\(exit (\d+)\)/.exec(seedLine)
     : null;
   const stamps = lines.map(ts).filter((n) => Number.isFinite(n));
   return {

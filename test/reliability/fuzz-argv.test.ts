@@ -35,7 +35,7 @@ afterAll(() => {
   process.exitCode = undefined;
 });
 
-const RUN_FLAGS = ['-f', '-b', '-p', '-r', '-o', '-W', '-e', '-s', '-x', '-n', '-q', '-d', '-t', '-O', '-i', '-R', '-u', '-D', '--pipe', '--stall-timeout', '--reseed', '--stats', '--state-file', '--metrics-file', '--log-file', '--syslog', '--compete', '--fill-watermark', '--entropy-count', '--random-step', '--exclude', '--include', '--force-reseed'];
+const RUN_FLAGS = ['-v', '--verbose', '--no-tpm', '--no-drng', '--timeout', '--pidfile', '--usage', '-f', '-b', '-p', '-r', '-o', '-W', '-e', '-s', '-x', '-n', '-q', '-d', '-t', '-O', '-i', '-R', '-u', '-D', '--pipe', '--stall-timeout', '--reseed', '--stats', '--state-file', '--metrics-file', '--log-file', '--syslog', '--compete', '--fill-watermark', '--entropy-count', '--random-step', '--exclude', '--include', '--force-reseed'];
 const STATUS_FLAGS = ['--json', '--state-file', '-r', '--rng-device', '--proc-root', '--sys-root'];
 const SOURCES_FLAGS = ['-r', '--rng-device', '--pipe', '--json'];
 
@@ -102,7 +102,11 @@ describe('runCli with random and mutated argv', () => {
     ['--reseed', ['every minute', '61 * * * *', '-1']],
     ['--stats', ['hourly', '* * *']],
     ['-x', ['nosuch', '99', '-1']],
-    ['-n', ['nosuch', 'jitter', '99']],
+    ['-n', ['nosuch', '99']],
+    ['--pipe', ['']],
+    ['--no-tpm', ['2', 'yes']],
+    ['--no-drng', ['-1', 'x']],
+    ['--timeout', ['soon', '-1', '99999999']],
     ['-O', ['nonsense', '::']],
     ['-D', ['rngd:rngd']],
   ];

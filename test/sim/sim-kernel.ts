@@ -1,4 +1,4 @@
-// A simulated kernel random device, built from kernel-entropy.md §2.2, §3.1–3.7:
+// A simulated kernel random device, built from docs/kernel-eras.md:
 // the same RandomDevice port as LinuxRandomDevice, so the real daemon loop runs
 // against it. Eras:
 // - 'el6'   2.6.32 RHEL 6: 4096-bit pool, write_wakeup_threshold 128, asymptotic

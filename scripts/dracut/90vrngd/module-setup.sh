@@ -13,6 +13,12 @@
 #   VRNGD_UNIT    the seed unit; default $moddir/vrngd-seed.service, then the
 #                 installed /usr/lib/systemd/system/vrngd-seed.service
 # Kernel command line: rd.vrngd=0 skips the seed, rd.vrngd.timeout=SECONDS.
+# Works with dracut 004 (RHEL 6; through the executable check/install/
+# installkernel scripts next to this file: module-setup.sh came in 008), 033
+# (RHEL 7) and current dracut. It uses only what 004 has (inst_dir, inst_simple,
+# inst_binary, inst_script, inst_hook, instmods, dracut_install) or falls back to
+# it: inst_multiple (032), inst_libdir_file (019), dracut_module_included (026),
+# dwarn and $SYSTEMCTL (052) are used only when the running dracut has them.
 
 vrngd_libdir() {
     local d
@@ -36,6 +42,39 @@ vrngd_unit() {
         [ -n "$u" ] && [ -f "$u" ] && { echo "$u"; return 0; }
     done
     return 1
+}
+
+# inst_multiple (032+), else 004's dracut_install (which stops the build when a
+# file is missing: these are all in every base system).
+vrngd_inst_multiple() {
+    if type inst_multiple >/dev/null 2>&1; then inst_multiple "$@"; else dracut_install "$@"; fi
+}
+
+# inst_libdir_file (019+), else every match in the usual library directories.
+vrngd_inst_libdir_file() {
+    if type inst_libdir_file >/dev/null 2>&1; then
+        inst_libdir_file "$@"
+        return
+    fi
+    local d pat f
+    for d in /lib64 /usr/lib64 /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib /usr/lib; do
+        for pat in "$@"; do
+            for f in "$d"/$pat; do
+                [ -e "$f" ] && inst_library "$f"
+            done
+        done
+    done
+    return 0
+}
+
+# Whether this is a systemd initramfs: dracut_module_included (026+); before
+# that (004) there was no systemd module.
+vrngd_systemd_initramfs() {
+    type dracut_module_included >/dev/null 2>&1 && dracut_module_included "systemd"
+}
+
+vrngd_warn() {
+    if type dwarn >/dev/null 2>&1; then dwarn "$@"; else dwarning "$@"; fi
 }
 
 check() {
@@ -65,11 +104,16 @@ install() {
     inst_simple "$lib/build/Release/vrngd-preload.so" /usr/lib/vrngd/build/Release/vrngd-preload.so
     # node and the shared libraries it links (libstdc++, libgcc_s, libm...)
     inst_binary "$node" /usr/lib/vrngd/node/bin/node
-    inst_libdir_file "libdl.so*" "librt.so*" "libpthread.so*"
-    inst_multiple dd modprobe sh tr
+    vrngd_inst_libdir_file "libdl.so*" "librt.so*" "libpthread.so*"
+    # dd: the hwrng reader child; tr: the hook's one-line result
+    vrngd_inst_multiple dd modprobe sh tr
+    # the compiled hwrng reader, where the build has one (it replaces dd)
+    if [ -x "$lib/build/Release/vrngd-reader" ]; then
+        inst_binary "$lib/build/Release/vrngd-reader" /usr/lib/vrngd/build/Release/vrngd-reader
+    fi
     inst_script "$moddir/vrngd-initrd.sh" /usr/sbin/vrngd
 
-    if dracut_module_included "systemd"; then
+    if vrngd_systemd_initramfs; then
         unit="$(vrngd_unit)" || { derror "90vrngd: vrngd-seed.service not found"; return 1; }
         # In the initramfs the seed goes first, before udev's coldplug (as the
         # non-systemd hook does at pre-trigger): measured under QEMU TCG, node
@@ -77,13 +121,20 @@ install() {
         # vCPU. In the real root the unit stays after the trigger, so a guest
         # without virtio-rng never holds up coldplug for the device timeout.
         inst_dir "$systemdsystemunitdir"
+        # (the el7 unit's After=systemd-tmpfiles-setup.service is for the real
+        # root's /var/lib/vrngd: in the initramfs it would only wait for local-fs)
         sed -e 's/^After=systemd-modules-load.service systemd-udev-trigger.service dev-hwrng.device$/After=systemd-modules-load.service\nBefore=systemd-udev-trigger.service/' \
+            -e '/^After=systemd-tmpfiles-setup.service$/d' \
             "$unit" > "$initdir$systemdsystemunitdir/vrngd-seed.service"
         grep -q '^Before=systemd-udev-trigger.service$' "$initdir$systemdsystemunitdir/vrngd-seed.service" ||
-            dwarn "90vrngd: vrngd-seed.service ordering line not found; the seed runs after udev's coldplug"
+            vrngd_warn "90vrngd: vrngd-seed.service ordering line not found; the seed runs after udev's coldplug"
         # No /var in the initramfs: seed from the device only, no seed file.
         inst_simple "$moddir/initrd.conf" "$systemdsystemunitdir/vrngd-seed.service.d/initrd.conf"
-        $SYSTEMCTL -q --root "$initdir" add-wants sysinit.target vrngd-seed.service
+        # Enabled by the wants link itself, as `systemctl add-wants` would make it:
+        # 033 has no $SYSTEMCTL, and its systemd module (98) installs
+        # sysinit.target only after this one (90).
+        mkdir -p "$initdir$systemdsystemunitdir/sysinit.target.wants"
+        ln -sf ../vrngd-seed.service "$initdir$systemdsystemunitdir/sysinit.target.wants/vrngd-seed.service"
     else
         inst_hook pre-trigger 10 "$moddir/vrngd-seed-hook.sh"
     fi

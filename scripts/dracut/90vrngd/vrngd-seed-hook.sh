@@ -4,7 +4,16 @@
 # Its one-line result goes to the kernel log (and so to the console) with a
 # timestamp, next to the kernel's own "crng init done". rd.vrngd=0 skips it;
 # rd.vrngd.timeout=SECONDS bounds the wait for the device (default 10).
-type getargbool >/dev/null 2>&1 || . /lib/dracut-lib.sh
+type getarg >/dev/null 2>&1 || . /lib/dracut-lib.sh
+# getargbool came in dracut 008; 004 (RHEL 6's base) has getarg only.
+if ! type getargbool >/dev/null 2>&1; then
+    getargbool() {
+        local _v
+        _v=$(getarg "$2=") || return $(( $1 ? 0 : 1 ))
+        case "$_v" in 0|no|off|n) return 1 ;; esac
+        return 0
+    }
+fi
 
 if getargbool 1 rd.vrngd; then
     timeout=$(getarg rd.vrngd.timeout=)

@@ -6,12 +6,13 @@ import { spawn } from 'child_process';
 import { Writable } from 'stream';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { CliError, EX, usageError } from '../exit';
 import { ProgramDeps } from '../program';
 import { ConfigError, parseRunOptions, RawRunOptions, RunConfig } from '../../core/config';
 import { daemonCreditPolicy, gateFor } from '../../core/credit-policy';
 import { RepeatMemory } from '../../core/repeat-memory';
+import { RNGD5_OPTIONS, translateRngdArgv } from '../../core/rngd-dialect';
 import type { KernelView } from '../../core/policy';
 import { buildDaemon, Daemon, SourceSetup } from '../../daemon/daemon';
 import { acquirePidFile } from '../../daemon/pid-file';
@@ -37,13 +38,14 @@ export function addRunOptions(cmd: Command): Command {
     .option('-e, --entropy-count <bits>', 'credit at most this many bits per byte, 0..8', '8')
     .option('-s, --random-step <bytes>', 'bytes per RNDADDENTROPY call, 1..2500', '64')
     .option('-x, --exclude <source>', 'disable a source (hwrng, rdrand, pipe; rngd names/indexes accepted)', collect)
-    .option('-n, --include <source>', 'enable a source (rdrand is off by default)', collect)
+    .option('-n, --include <source>', 'enable a source (rdrand is off by default); -n 0|1 is rngd 5\'s --no-tpm', collect)
     .option('-q, --quiet', 'log nothing')
-    .option('-d, --debug', 'log debug messages')
-    .option('-t, --test', 'read and test the sources, feed nothing to the kernel; print the rate at exit')
+    .option('-d, --debug', 'log debug messages (-d 0|1 is rngd 5\'s --no-drng)')
+    .option('-t, --test', 'read and test the sources, feed nothing to the kernel; print the rate at exit (-t SECONDS is rngd 5\'s --timeout)')
+    .option('-v, --verbose', 'rngd 5: report the sources (vrngd always does; never prints the version)')
     .option('-l, --list', 'list the sources and exit (as vrngd sources)')
     .option('-O, --option <src:key:value>', 'rngd per-source option (namedpipe:path:PATH is honoured)', collect)
-    .option('-i, --ignorefail', 'rngd: credit failing blocks (refused)')
+    .option('-i, --ignorefail', 'rngd: credit failing blocks (ignored with a warning: vrngd never does)')
     .option('-R, --force-reseed <seconds>', 'reseed every N seconds (rngd 6.11+; 0 disables)')
     .option('-u, --use-slow-sources', 'rngd: use slow sources (no effect)')
     .option('-D, --drop-privileges <user:group>', 'rngd: drop privileges (refused; use the systemd unit)')
@@ -55,7 +57,12 @@ export function addRunOptions(cmd: Command): Command {
     .option('--metrics-file <path>', 'Prometheus text file (node_exporter textfile collector)')
     .option('--log-file <path>', 'also log to this file (reopened on SIGHUP)')
     .option('--syslog', 'also log to syslog (/dev/log)')
-    .option('--compete', "read /dev/hwrng even where the kernel's hwrng thread already feeds from it");
+    .option('--compete', "read /dev/hwrng even where the kernel's hwrng thread already feeds from it")
+    .option('--check-options', 'check the other options (both rngd dialects), print their warnings and what run would do, start nothing')
+    // rngd 5's forms, written by translateRngdArgv (src/core/rngd-dialect.ts) from -n 0|1, --no-tpm=, -d 0|1, --no-drng=, -t N, --timeout=
+    .addOption(new Option(`${RNGD5_OPTIONS.noTpm} <0|1>`).hideHelp().argParser(collect))
+    .addOption(new Option(`${RNGD5_OPTIONS.noDrng} <0|1>`).hideHelp().argParser(collect))
+    .addOption(new Option(`${RNGD5_OPTIONS.timeout} <seconds>`).hideHelp().argParser(collect));
 }
 
 export function register(program: Command, deps: ProgramDeps): void {
@@ -73,6 +80,20 @@ function rawOptions(command: Command): RawRunOptions {
   return out as RawRunOptions;
 }
 
+/**
+ * The RunConfig that `vrngd run ARGS` runs with: the same dialect translation,
+ * commander definitions and validation as the command line. Throws what the
+ * command line would refuse (CommanderError, ConfigError, DialectError).
+ */
+export function runConfigFor(args: string[]): RunConfig {
+  const cmd = addRunOptions(new Command('run'))
+    .exitOverride()
+    .allowExcessArguments(false)
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  cmd.parse(translateRngdArgv(args), { from: 'user' });
+  return parseRunOptions(rawOptions(cmd));
+}
+
 async function runCommand(command: Command, deps: ProgramDeps): Promise<number> {
   let config: RunConfig;
   try {
@@ -81,9 +102,18 @@ async function runCommand(command: Command, deps: ProgramDeps): Promise<number> 
     if (e instanceof ConfigError) throw usageError(e.message);
     throw e;
   }
+  if (command.getOptionValue('checkOptions') === true) return checkOptions(config, deps);
   if (config.list) return listSources({ rngDevice: config.rngDevice, pipePath: config.pipePath, json: false }, deps.io);
   if (config.background && !deps.io.env.VRNGD_DETACHED) return detach(config, deps);
   return runDaemon(config, deps);
+}
+
+/** --check-options: the warnings run would log and one line on what it would do (scripts/migrate-rngd.sh asks this). */
+function checkOptions(config: RunConfig, deps: ProgramDeps): number {
+  for (const w of config.warnings) deps.io.stderr.write(`vrngd: warning: ${w}\n`);
+  const does = config.list ? 'lists the sources and exits' : config.test ? 'test mode: reads and tests, feeds nothing' : 'feeds the kernel';
+  deps.io.stdout.write(`vrngd run: options ok: ${does}; sources ${config.sources.join(', ')}\n`);
+  return EX.OK;
 }
 
 /**

@@ -48,6 +48,8 @@ export function parseSeedOptions(o: SeedCliOptions): ParsedSeedOptions {
   if (!/^\d+(\.\d+)?$/.test(o.timeout)) throw usageError(`seed: --timeout must be a number of seconds, got '${o.timeout}'`);
   const timeoutS = Number(o.timeout);
   if (!(timeoutS > 0 && timeoutS <= 3600)) throw usageError(`seed: --timeout must be more than 0 and at most 3600 seconds, got ${o.timeout}`);
+  // under 1 ms would round to a timeout of 0: out of range, not silently rounded
+  if (Math.round(timeoutS * 1000) < 1) throw usageError(`seed: --timeout must be at least 0.001 seconds (1 ms), got ${o.timeout}`);
   if (o.rngDevice === '') throw usageError('seed: --rng-device needs a path');
   if (o.seedFile !== undefined && o.seedFile === '') throw usageError('seed: --seed-file needs a path');
   return { device: o.rngDevice, maxBytes, timeoutMs: Math.round(timeoutS * 1000), seedFile: o.seedFile ?? null, json: o.json === true };

@@ -5,7 +5,7 @@
 // when none is.
 import * as fs from 'fs';
 import { Command } from 'commander';
-import { EX } from '../exit';
+import { EX, usageError } from '../exit';
 import { CliIo } from '../io';
 import { ProgramDeps } from '../program';
 import { errorCode } from '../../kernel/errors';
@@ -112,9 +112,13 @@ export function register(program: Command, deps: ProgramDeps): void {
     .command('sources')
     .description('list entropy sources, their availability and quality (rngd -l, with a correct exit status)')
     .option('-r, --rng-device <path>', 'hardware RNG device for the hwrng source', '/dev/hwrng')
-    .option('--pipe <path>', 'also check a pipe source at this path')
+    .option('--pipe <path>', 'also check a pipe source at this path', (v: string, prev: string[] = []) => [...prev, v])
     .option('--json', 'machine-readable output')
-    .action(async (opts: { rngDevice: string; pipe?: string; json?: boolean }) => {
-      process.exitCode = await listSources({ rngDevice: opts.rngDevice, pipePath: opts.pipe ?? null, json: opts.json ?? false }, deps.io);
+    .action(async (opts: { rngDevice: string; pipe?: string[]; json?: boolean }) => {
+      // as for run: an empty path or a second, different pipe is an error, never dropped
+      const pipes = [...new Set(opts.pipe ?? [])];
+      if (pipes.some((p) => p.trim() === '')) throw usageError('sources: --pipe: empty path');
+      if (pipes.length > 1) throw usageError(`sources: --pipe ${pipes[1]} conflicts with --pipe ${pipes[0]}: vrngd reads one pipe source`);
+      process.exitCode = await listSources({ rngDevice: opts.rngDevice, pipePath: pipes[0] ?? null, json: opts.json ?? false }, deps.io);
     });
 }

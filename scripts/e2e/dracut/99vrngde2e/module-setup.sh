@@ -17,7 +17,9 @@ install() {
         inst_multiple journalctl systemctl tr
         inst_script "$moddir/e2e-report.sh" /usr/lib/vrngd-e2e/e2e-report.sh
         inst_simple "$moddir/e2e-report.service" "$systemdsystemunitdir/e2e-report.service"
-        $SYSTEMCTL -q --root "$initdir" add-wants sysinit.target e2e-report.service
+        # the wants link itself: dracut 033 has no $SYSTEMCTL (see 90vrngd)
+        mkdir -p "$initdir$systemdsystemunitdir/sysinit.target.wants"
+        ln -sf ../e2e-report.service "$initdir$systemdsystemunitdir/sysinit.target.wants/e2e-report.service"
     else
         inst_hook pre-trigger 90 "$moddir/e2e-report.sh"
     fi

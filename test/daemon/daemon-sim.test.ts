@@ -13,6 +13,23 @@ afterEach(() => {
 const hw = (gen = random, rate = 10000): FakeSource => new FakeSource('hwrng', '/dev/hwrng', gen, rate);
 
 describe('legacy kernels (2.6.32 / 3.10): fill on POLLOUT up to the watermark', () => {
+  it('3.10 with its default write_wakeup_threshold 128: the daemon raises it to the watermark, so a 1 KiB/s reader never finds the pool short; 128 again at stop', async () => {
+    const h = harness({ era: 'v3.10', sources: [hw()], entropyBits: 0, raiseWakeup: true });
+    expect(h.sim.writeWakeupThresholdBits).toBe(128);
+    h.sim.startReader(1024);
+    await h.daemon.start();
+    expect(h.sim.writeWakeupThresholdBits).toBe(3072);
+    await vi.advanceTimersByTimeAsync(5000);
+    h.sim.markSteady();
+    await vi.advanceTimersByTimeAsync(60000);
+    expect(h.sim.readerReads).toBeGreaterThan(950);
+    expect(h.sim.readerShortBits).toBe(0);
+    expect(h.sim.lowestAfterSteady as number).toBeGreaterThanOrEqual(3072 - 2 * 512);
+    expect(h.logger.visible(/write_wakeup_threshold 128 → 3072/)).toHaveLength(1);
+    await h.daemon.stop();
+    expect(h.sim.writeWakeupThresholdBits).toBe(128);
+  });
+
   for (const [era, wwt] of [
     ['el6', 896],
     ['v3.10', 896],

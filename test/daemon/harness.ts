@@ -29,6 +29,8 @@ export function harness(opts: {
   hwrngIsKernelDevice?: boolean;
   watchdogMs?: number | null;
   failStateWrites?: boolean;
+  /** Let the daemon set the sim's write_wakeup_threshold, as run.ts does on legacy kernels. */
+  raiseWakeup?: boolean;
 }): Harness {
   const sim = new SimKernel({ era: opts.era, entropyBits: opts.entropyBits, writeWakeupThresholdBits: opts.writeWakeupThresholdBits, crngReady: opts.crngReady });
   const config = { ...parseRunOptions(opts.raw ?? {}), stateFile: null, ...opts.config };
@@ -43,6 +45,7 @@ export function harness(opts: {
     logger,
     notifier,
     health: { disableAfterFailures: 4, retryInitialMs: 1000, retryMaxMs: 8000 },
+    wakeupThreshold: opts.raiseWakeup ? { set: (bits) => void (sim.writeWakeupThresholdBits = bits) } : undefined,
     writeState: (st) => {
       if (opts.failStateWrites) throw new Error('EROFS: read-only file system');
       states.push(st);

@@ -33,7 +33,8 @@ const err = (code: string, errno: number, syscall: string): KernelError => new K
 export class SimKernel implements RandomDevice {
   readonly era: Era;
   readonly poolsizeBits: number;
-  readonly writeWakeupThresholdBits: number;
+  /** /proc/sys/kernel/random/write_wakeup_threshold: POLLOUT below it (legacy eras); settable as root can. */
+  writeWakeupThresholdBits: number;
   /** Entropy in 1/8 bits (el6, el7 fixed point) or bits ×8 for whole-bit eras. */
   private eighths: number;
   private ready: boolean;

@@ -194,6 +194,8 @@ function kernelView(probe: ProbeResult, targetIsRandomDevice: boolean): KernelVi
   };
 }
 
+const WRITE_WAKEUP_THRESHOLD = '/proc/sys/kernel/random/write_wakeup_threshold';
+
 function rdevOf(p: string): number | null {
   try {
     const st = fs.statSync(p);
@@ -296,6 +298,9 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
       notifier,
       writeState: stateFile ? (state) => writeStateIn(stateFile, state) : undefined,
       writeMetrics: metricsFile ? (text) => writeAtomic(metricsFile, text) : undefined,
+      // 5.19+ ignores writes to it (and the daemon never fills there); a -o target that is
+      // not the kernel's own random device must not change the kernel's wakeups
+      wakeupThreshold: kernel.regime !== 'modern' && !config.test && rdevOf(config.randomDevice) !== null && rdevOf(config.randomDevice) === rdevOf('/dev/random') ? { set: (bits) => fs.writeFileSync(WRITE_WAKEUP_THRESHOLD, `${bits}\n`) } : undefined,
     });
     logger.info(`kernel ${probe.kernel.release}: ${kernel.regime} regime, poolsize ${kernel.poolsizeBits}, entropy_avail ${probe.kernel.entropyAvailBits ?? '?'}, crng ${kernel.crngReady === null ? 'readiness unknown' : kernel.crngReady ? 'ready' : 'not ready'}`);
     if (!targetIsRandomDevice) logger.warning(`${config.randomDevice} is not a random device: checked bytes are written to it, nothing is credited`);

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Builds the single-file bundle of vrngd for the initramfs (dracut module
 // 90vrngd) and offline installs: esbuild packs src/cli/main.ts with commander,
-// winston and node-cron into one CommonJS file for Node 16, and the addon and
+// winston and node-cron into one CommonJS file for the oldest runtime a package
+// ships (el6: Node 10.24.1; src/compat/bundle-main.ts is the entry, which loads
+// src/compat/node10.ts first), and the addon and
 // the preload library are copied beside it in the layout the addon loader
 // (src/native/binding.ts) and the seed unit expect:
 //   OUT/vrngd.js  OUT/build/Release/vrngd.node  OUT/build/Release/vrngd-preload.so
@@ -24,19 +26,22 @@ async function main() {
   }
   fs.mkdirSync(path.join(out, 'build', 'Release'), { recursive: true });
   const result = await esbuild.build({
-    entryPoints: [path.join(root, 'src', 'cli', 'main.ts')],
+    entryPoints: [path.join(root, 'src', 'compat', 'bundle-main.ts')],
     outfile: path.join(out, 'vrngd.js'),
     bundle: true,
     platform: 'node',
-    target: 'node16',
+    target: 'node10.24',
     format: 'cjs',
     minify: false,
     legalComments: 'none',
     logLevel: 'warning',
     // the addon is loaded by path at run time (binding.ts), never bundled
     external: ['*.node'],
+    metafile: true,
   });
   if (result.errors.length > 0) process.exit(70);
+  // the source files inside the bundle, for the API-floor lint (test/packaging/api-floor.test.ts)
+  fs.writeFileSync(path.join(out, 'bundle-inputs.json'), JSON.stringify(Object.keys(result.metafile.inputs).sort(), null, 1) + '\n');
   for (const f of ['vrngd.node', 'vrngd-preload.so']) {
     fs.copyFileSync(path.join(release, f), path.join(out, 'build', 'Release', f));
     fs.chmodSync(path.join(out, 'build', 'Release', f), 0o755);

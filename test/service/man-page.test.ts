@@ -78,7 +78,8 @@ describe('vrngd(8) documents', () => {
     const missing: string[] = [];
     // each flag must be in its own command's subsection, not just somewhere in the page
     const check = (cmd: Command, where: string, text: string): void => {
-      for (const opt of cmd.options) {
+      // commander 8 (the line that runs on Node 10) has options at run time but not in its typings
+      for (const opt of (cmd as unknown as { options: Array<{ long?: string; short?: string }> }).options) {
         for (const flag of [opt.long, opt.short]) {
           if (flag && !documents(flag, text)) missing.push(`${where} ${flag}`);
         }

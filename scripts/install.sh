@@ -295,8 +295,11 @@ stop_and_unlink() {
   elif [ -z "$destdir" ] && [ -x "$destdir$initdir/vrngd" ]; then
     act "$initdir/vrngd" stop || true
   fi
-  if [ -z "$destdir" ] && command -v chkconfig >/dev/null 2>&1 && [ -f "$initdir/vrngd" ]; then act chkconfig --del vrngd || true; fi
-  if [ -z "$destdir" ] && command -v update-rc.d >/dev/null 2>&1; then act update-rc.d -f vrngd remove >/dev/null || true; fi
+  # chkconfig and update-rc.d know only the system's own init directory
+  if [ -z "$destdir" ] && [ -f "$initdir/vrngd" ] && { [ "$initdir" = /etc/rc.d/init.d ] || [ "$initdir" = /etc/init.d ]; }; then
+    if command -v chkconfig >/dev/null 2>&1; then act chkconfig --del vrngd || true
+    elif command -v update-rc.d >/dev/null 2>&1; then act update-rc.d -f vrngd remove >/dev/null || true; fi
+  fi
   for l in "$destdir"/etc/systemd/system/*.wants/vrngd.service "$destdir"/etc/systemd/system/*.wants/vrngd-seed.service \
            "$destdir"/etc/rc[0-6S].d/[SK][0-9][0-9]vrngd "$destdir"/etc/rc.d/rc[0-6].d/[SK][0-9][0-9]vrngd; do
     if [ -L "$l" ]; then act rm -f -- "$l"; fi

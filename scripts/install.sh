@@ -19,6 +19,9 @@ Usage: install.sh [options]
   --manifest FILE      also write the installed file list to FILE
   --enable             enable and start vrngd (systemctl, or chkconfig + service)
   --disable-rngd       stop and disable rngd (systemctl, chkconfig + service, update-rc.d)
+  --release REL        the file set of one RPM flavour: el6 (the SysV init script, no
+                       systemd units), el7 (the units in systemd/el7/ when present,
+                       its tmpfiles.d file, no init script); default: everything
   --runtime NODE       also install this node binary as PREFIX/lib/vrngd/node, the
                        runtime the launcher prefers (the el6/el7 packages ship one)
   --uninstall          remove what a previous install put there, the links systemd,
@@ -44,6 +47,7 @@ do_enable=0
 do_disable_rngd=0
 do_uninstall=0
 do_purge=0
+release=
 runtime=
 tarball_dir=
 dry_run=0
@@ -62,6 +66,8 @@ while [ $# -gt 0 ]; do
     --disable-rngd) do_disable_rngd=1 ;;
     --uninstall) do_uninstall=1 ;;
     --purge) do_purge=1 ;;
+    --release) release="${2:?--release needs el6 or el7}"; shift
+      case "$release" in el6|el7) ;; *) die "--release: el6 or el7, not $release" 64 ;; esac ;;
     --runtime) runtime="${2:?--runtime needs a node binary}"; shift ;;
     --make-tarball) tarball_dir="${2:?--make-tarball needs a directory}"; shift ;;
     --dry-run|-n) dry_run=1 ;;
@@ -216,16 +222,26 @@ install_all() {
   [ -f "$src/bin/vrngd" ] || die "$src/bin/vrngd (the launcher) missing" 66
   put 0755 "$src/bin/vrngd" "$sbindir/vrngd"
   # units (every unit in systemd/), sysconfig, init script, man page, dracut module
-  for f in "$src"/systemd/*.service "$src"/systemd/*.timer "$src"/systemd/*.socket "$src"/systemd/*.path; do
-    if [ -f "$f" ]; then put 0644 "$f" "$unitdir/$(basename "$f")"; fi
-  done
+  local units="$src/systemd" d
+  [ "$release" != el7 ] || [ ! -d "$src/systemd/el7" ] || units="$src/systemd/el7"
+  if [ "$release" != el6 ]; then
+    for f in "$units"/*.service "$units"/*.timer "$units"/*.socket "$units"/*.path; do
+      if [ -f "$f" ]; then put 0644 "$f" "$unitdir/$(basename "$f")"; fi
+    done
+    # drop-in directories (NAME.service.d/*.conf) and the tmpfiles.d file, where a unit set has them
+    for d in "$units"/*.d; do
+      [ -d "$d" ] || continue
+      for f in "$d"/*.conf; do [ ! -f "$f" ] || put 0644 "$f" "$unitdir/$(basename "$d")/$(basename "$f")"; done
+    done
+    if [ -f "$units/vrngd.tmpfiles" ]; then put 0644 "$units/vrngd.tmpfiles" "$prefix/lib/tmpfiles.d/vrngd.conf"; fi
+  fi
   if [ -f "$destdir$sysconfig" ] && ! cmp -s "$src/systemd/vrngd.sysconfig" "$destdir$sysconfig"; then
     echo "install.sh: keeping the modified $sysconfig" >&2
   else
     act install -D -m 0644 "$src/systemd/vrngd.sysconfig" "$destdir$sysconfig"
   fi
   manifest+=("c $sysconfig $(sha256sum "$src/systemd/vrngd.sysconfig" | cut -d' ' -f1)")
-  if [ -f "$src/scripts/sysvinit/vrngd" ]; then put 0755 "$src/scripts/sysvinit/vrngd" "$initdir/vrngd"; fi
+  if [ "$release" != el7 ] && [ -f "$src/scripts/sysvinit/vrngd" ]; then put 0755 "$src/scripts/sysvinit/vrngd" "$initdir/vrngd"; fi
   if [ -f "$src/docs/vrngd.8" ]; then put 0644 "$src/docs/vrngd.8" "$mandir/man8/vrngd.8"; fi
   if [ -d "$src/scripts/dracut/90vrngd" ]; then
     act mkdir -p "$destdir$dracutdir"

@@ -4,8 +4,10 @@
 // runtime has none, so Node 16+ runs its own. The list is the `ignores` of the
 // API-floor lint (eslint.config.mjs): every built-in above the floor that the
 // code may use is either here or an error there.
-import * as fs from 'fs';
-import * as util from 'util';
+// `import x = require()`: the modules themselves, not an ES-module copy of their
+// properties (which esbuild's `import * as` would make, and fill in nothing)
+import fs = require('fs');
+import util = require('util');
 
 export const POLYFILLED = ['fs.rmSync', 'util.getSystemErrorMap'] as const;
 

@@ -22,8 +22,9 @@ Usage: install.sh [options]
   --release REL        the file set of one RPM flavour: el6 (the SysV init script, no
                        systemd units), el7 (the units in systemd/el7/ when present,
                        its tmpfiles.d file, no init script); default: everything
-  --runtime NODE       also install this node binary as PREFIX/lib/vrngd/node, the
-                       runtime the launcher prefers (the el6/el7 packages ship one)
+  --runtime NODE       also install this node binary as PREFIX/lib/vrngd/node/bin/node,
+                       the runtime the launcher and the dracut module prefer (the
+                       el6/el7 packages ship one)
   --uninstall          remove what a previous install put there, the links systemd,
                        chkconfig or update-rc.d made for it, and its run-time files
   --purge              with --uninstall: also remove the seed file (/var/lib/vrngd)
@@ -217,7 +218,9 @@ install_all() {
   # the runtime the package ships, if any, and the launcher (bin/vrngd), which prefers it
   if [ -n "$runtime" ]; then
     [ -f "$runtime" ] && [ -x "$runtime" ] || die "--runtime $runtime: not an executable file" 66
-    put 0755 "$runtime" "$appdir/node"
+    act mkdir -p "$destdir$appdir/node/bin"
+    manifest+=("d $appdir/node" "d $appdir/node/bin")
+    put 0755 "$runtime" "$appdir/node/bin/node"
   fi
   [ -f "$src/bin/vrngd" ] || die "$src/bin/vrngd (the launcher) missing" 66
   put 0755 "$src/bin/vrngd" "$sbindir/vrngd"

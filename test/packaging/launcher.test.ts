@@ -1,5 +1,5 @@
 // The launcher (bin/vrngd = /usr/sbin/vrngd = the npm package's bin) on this
-// host, with a fake node behind VRNGD_NODE / ../lib/vrngd/node that records how it
+// host, with a fake node behind VRNGD_NODE / ../lib/vrngd/node/bin/node that records how it
 // was started, and a fake /proc (VRNGD_PROC) for the kernel's pool: which runtime
 // it picks, that only `seed` gets LD_PRELOAD=vrngd-preload.so, and that `run` and
 // rngd-style invocations run the seed step first (with the preload) exactly when
@@ -52,8 +52,11 @@ function installedLayout(withRuntime = true): Layout {
   fs.writeFileSync(path.join(app, 'vrngd.js'), '');
   // a real shared object: the fake node is a shell script, and ld.so loads what LD_PRELOAD names into it
   fs.copyFileSync(REAL_PRELOAD, path.join(app, 'build/Release/vrngd-preload.so'));
-  if (withRuntime) fs.writeFileSync(path.join(app, 'node'), FAKE_NODE, { mode: 0o755 });
-  return { launcher: path.join(root, 'usr/sbin/vrngd'), script: path.join(app, 'vrngd.js'), preload: path.join(app, 'build/Release/vrngd-preload.so'), shipped: path.join(app, 'node') };
+  if (withRuntime) {
+    fs.mkdirSync(path.join(app, 'node/bin'), { recursive: true });
+    fs.writeFileSync(path.join(app, 'node/bin/node'), FAKE_NODE, { mode: 0o755 });
+  }
+  return { launcher: path.join(root, 'usr/sbin/vrngd'), script: path.join(app, 'vrngd.js'), preload: path.join(app, 'build/Release/vrngd-preload.so'), shipped: path.join(app, 'node/bin/node') };
 }
 
 function fakeProc(random: Record<string, string>): string {

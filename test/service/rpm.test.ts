@@ -175,9 +175,9 @@ describe.skipIf(noRpm !== null).each(['el6', 'el7'] as const)('the %s RPM, with 
 
   it('carries its runtime under /usr/lib/vrngd and its release\'s init files', () => {
     const files = rpmQ('-l').split('\n').filter(Boolean);
-    expect(files).toContain('/usr/lib/vrngd/node');
+    expect(files).toContain('/usr/lib/vrngd/node/bin/node');
     expect(files).toContain('/usr/sbin/vrngd');
-    expect(execFileSync(path.join(unpacked, 'usr/lib/vrngd/node'), ['--version'], { encoding: 'utf8' }).trim()).toBe(`v${floor.node}`);
+    expect(execFileSync(path.join(unpacked, 'usr/lib/vrngd/node/bin/node'), ['--version'], { encoding: 'utf8' }).trim()).toBe(`v${floor.node}`);
     if (rel === 'el6') {
       expect(files).toContain('/etc/rc.d/init.d/vrngd');
       expect(files.filter((f) => f.startsWith('/usr/lib/systemd/'))).toEqual([]);
@@ -193,7 +193,7 @@ describe.skipIf(noRpm !== null).each(['el6', 'el7'] as const)('the %s RPM, with 
 
   it(`no ELF file in its payload needs more than glibc ${floor.glibc} (and libstdc++ GLIBCXX_${floor.glibcxx})`, () => {
     const elves = elfFilesUnder(unpacked).map((f) => path.relative(unpacked, f));
-    expect(elves).toEqual(expect.arrayContaining(['usr/lib/vrngd/node', 'usr/lib/vrngd/build/Release/vrngd.node', 'usr/lib/vrngd/build/Release/vrngd-preload.so']));
+    expect(elves).toEqual(expect.arrayContaining(['usr/lib/vrngd/node/bin/node', 'usr/lib/vrngd/build/Release/vrngd.node', 'usr/lib/vrngd/build/Release/vrngd-preload.so']));
     for (const f of elves) expect(aboveFloor(path.join(unpacked, f), floor), f).toEqual([]);
   });
 
@@ -208,7 +208,7 @@ describe.skipIf(noRpm !== null).each(['el6', 'el7'] as const)('the %s RPM, with 
     expect(status.stderr).toBe('');
     expect(status.status).toBe(0);
     expect((JSON.parse(status.stdout) as { live: boolean }).live).toBe(true);
-    expect(fs.readFileSync(seen, 'utf8')).toBe(`${path.join(unpacked, 'usr/lib/vrngd/node')} v${floor.node}`);
+    expect(fs.readFileSync(seen, 'utf8')).toBe(`${path.join(unpacked, 'usr/lib/vrngd/node/bin/node')} v${floor.node}`);
     const check = spawnSync(launcher, ['check'], { encoding: 'utf8', env, input: crypto.randomBytes(2500 * 32 + 4), timeout: 60000 });
     expect(check.status).toBe(0);
     expect(check.stdout).toMatch(/FIPS 140-2 successes: 32$/m);

@@ -3,10 +3,18 @@
   # (RHEL 6: 2.12): src/native/glibc-floor.h is force-included into each C file,
   # and libdl.so.2 is linked by name (where dlsym@GLIBC_2.2.5 lives before 2.34).
   # test/packaging/symbol-versions.test.ts checks every ELF file the packages carry.
+  # Executables also get __libc_start_main@GLIBC_2.2.5 instead of crt1.o's 2.34 one
+  # (glibc-floor.h's wrapper, through --wrap).
   "target_defaults": {
     "include_dirs": ["src/native"],
     "cflags": ["-include", "glibc-floor.h"],
-    "ldflags": ["-Wl,--no-as-needed", "-l:libdl.so.2", "-Wl,--as-needed"]
+    "ldflags": ["-Wl,--no-as-needed", "-l:libdl.so.2", "-Wl,--as-needed"],
+    "target_conditions": [
+      ["_type=='executable'", {
+        "defines": ["VRNGD_EXECUTABLE"],
+        "ldflags": ["-Wl,--wrap=__libc_start_main"]
+      }]
+    ]
   },
   "targets": [
     {

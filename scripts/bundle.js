@@ -16,6 +16,16 @@ const esbuild = require('esbuild');
 const root = path.resolve(__dirname, '..');
 const out = path.resolve(process.argv[2] || path.join(root, 'build', 'bundle'));
 
+function isElf(file) {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    return fs.readSync(fd, b, 0, 4, 0) === 4 && b.toString('latin1') === '\x7fELF';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 async function main() {
   const release = path.join(root, 'build', 'Release');
   for (const f of ['vrngd.node', 'vrngd-preload.so']) {
@@ -42,8 +52,12 @@ async function main() {
   if (result.errors.length > 0) process.exit(70);
   // the source files inside the bundle, for the API-floor lint (test/packaging/api-floor.test.ts)
   fs.writeFileSync(path.join(out, 'bundle-inputs.json'), JSON.stringify(Object.keys(result.metafile.inputs).sort(), null, 1) + '\n');
-  for (const f of ['vrngd.node', 'vrngd-preload.so']) {
-    fs.copyFileSync(path.join(release, f), path.join(out, 'build', 'Release', f));
+  // every native product: the addon, the preload library, and any other ELF file a
+  // binding.gyp target makes there (e.g. a reader helper executable)
+  for (const f of fs.readdirSync(release)) {
+    const from = path.join(release, f);
+    if (!fs.statSync(from).isFile() || !isElf(from)) continue;
+    fs.copyFileSync(from, path.join(out, 'build', 'Release', f));
     fs.chmodSync(path.join(out, 'build', 'Release', f), 0o755);
   }
   const bytes = fs.statSync(path.join(out, 'vrngd.js')).size;

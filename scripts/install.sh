@@ -122,10 +122,13 @@ find_bundle() {
   node "$src/scripts/bundle.js" "$bundle_dir" >/dev/null || die "building the bundle failed (node scripts/bundle.js)" 70
 }
 
-# The addon plus any other native product next to it (the seeder's preload library).
+# The addon plus every other native product next to it (the seeder's preload
+# library, any helper executable): the regular files in build/Release.
 native_files() {
   local f
-  for f in "$bundle_dir"/build/Release/*.node "$bundle_dir"/build/Release/*.so; do [ ! -f "$f" ] || echo "$f"; done
+  for f in "$bundle_dir"/build/Release/*; do
+    if [ -f "$f" ] && [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ]; then echo "$f"; fi
+  done
 }
 
 check_source() {

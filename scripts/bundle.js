@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Builds the single-file bundle of vrngd for the initramfs (dracut module
 // 90vrngd) and offline installs: esbuild packs src/cli/main.ts with commander,
-// winston and node-cron into one CommonJS file for Node 16, and the addon and
+// winston and node-cron into one CommonJS file for the oldest runtime a package
+// ships (el6: Node 10.24.1; src/compat/bundle-main.ts is the entry, which loads
+// src/compat/node10.ts first), and the addon and
 // the preload library are copied beside it in the layout the addon loader
 // (src/native/binding.ts) and the seed unit expect:
 //   OUT/vrngd.js  OUT/build/Release/vrngd.node  OUT/build/Release/vrngd-preload.so
@@ -14,6 +16,16 @@ const esbuild = require('esbuild');
 const root = path.resolve(__dirname, '..');
 const out = path.resolve(process.argv[2] || path.join(root, 'build', 'bundle'));
 
+function isElf(file) {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    return fs.readSync(fd, b, 0, 4, 0) === 4 && b.toString('latin1') === '\x7fELF';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 async function main() {
   const release = path.join(root, 'build', 'Release');
   for (const f of ['vrngd.node', 'vrngd-preload.so', 'vrngd-reader']) {
@@ -24,21 +36,28 @@ async function main() {
   }
   fs.mkdirSync(path.join(out, 'build', 'Release'), { recursive: true });
   const result = await esbuild.build({
-    entryPoints: [path.join(root, 'src', 'cli', 'main.ts')],
+    entryPoints: [path.join(root, 'src', 'compat', 'bundle-main.ts')],
     outfile: path.join(out, 'vrngd.js'),
     bundle: true,
     platform: 'node',
-    target: 'node16',
+    target: 'node10.24',
     format: 'cjs',
     minify: false,
     legalComments: 'none',
     logLevel: 'warning',
     // the addon is loaded by path at run time (binding.ts), never bundled
     external: ['*.node'],
+    metafile: true,
   });
   if (result.errors.length > 0) process.exit(70);
-  for (const f of ['vrngd.node', 'vrngd-preload.so', 'vrngd-reader']) {
-    fs.copyFileSync(path.join(release, f), path.join(out, 'build', 'Release', f));
+  // the source files inside the bundle, for the API-floor lint (test/packaging/api-floor.test.ts)
+  fs.writeFileSync(path.join(out, 'bundle-inputs.json'), JSON.stringify(Object.keys(result.metafile.inputs).sort(), null, 1) + '\n');
+  // every native product: the addon, the preload library, and any other ELF file a
+  // binding.gyp target makes there (e.g. a reader helper executable)
+  for (const f of fs.readdirSync(release)) {
+    const from = path.join(release, f);
+    if (!fs.statSync(from).isFile() || !isElf(from)) continue;
+    fs.copyFileSync(from, path.join(out, 'build', 'Release', f));
     fs.chmodSync(path.join(out, 'build', 'Release', f), 0o755);
   }
   const bytes = fs.statSync(path.join(out, 'vrngd.js')).size;

@@ -19,7 +19,15 @@ Usage: install.sh [options]
   --manifest FILE      also write the installed file list to FILE
   --enable             enable and start vrngd (systemctl, or chkconfig + service)
   --disable-rngd       stop and disable rngd (systemctl, chkconfig + service, update-rc.d)
-  --uninstall          remove what a previous install put there
+  --release REL        the file set of one RPM flavour: el6 (the SysV init script, no
+                       systemd units), el7 (the units in systemd/el7/ when present,
+                       its tmpfiles.d file, no init script); default: everything
+  --runtime NODE       also install this node binary as PREFIX/lib/vrngd/node/bin/node,
+                       the runtime the launcher and the dracut module prefer (the
+                       el6/el7 packages ship one)
+  --uninstall          remove what a previous install put there, the links systemd,
+                       chkconfig or update-rc.d made for it, and its run-time files
+  --purge              with --uninstall: also remove the seed file (/var/lib/vrngd)
   --make-tarball DIR   write DIR/vrngd-VERSION.tar.gz (a release tarball) and exit
   --dry-run            print what would be done, change nothing
   -h, --help           this text
@@ -39,6 +47,9 @@ manifest_out=
 do_enable=0
 do_disable_rngd=0
 do_uninstall=0
+do_purge=0
+release=
+runtime=
 tarball_dir=
 dry_run=0
 
@@ -55,6 +66,10 @@ while [ $# -gt 0 ]; do
     --enable) do_enable=1 ;;
     --disable-rngd) do_disable_rngd=1 ;;
     --uninstall) do_uninstall=1 ;;
+    --purge) do_purge=1 ;;
+    --release) release="${2:?--release needs el6 or el7}"; shift
+      case "$release" in el6|el7) ;; *) die "--release: el6 or el7, not $release" 64 ;; esac ;;
+    --runtime) runtime="${2:?--runtime needs a node binary}"; shift ;;
     --make-tarball) tarball_dir="${2:?--make-tarball needs a directory}"; shift ;;
     --dry-run|-n) dry_run=1 ;;
     -h|--help) usage; exit 0 ;;
@@ -107,11 +122,13 @@ find_bundle() {
   node "$src/scripts/bundle.js" "$bundle_dir" >/dev/null || die "building the bundle failed (node scripts/bundle.js)" 70
 }
 
-# The addon plus any other native product next to it (the seeder's preload library,
-# the vrngd-reader device reader).
+# The addon plus every other native product next to it (the seeder's preload
+# library, any helper executable): the regular files in build/Release.
 native_files() {
   local f
-  for f in "$bundle_dir"/build/Release/*.node "$bundle_dir"/build/Release/*.so "$bundle_dir"/build/Release/vrngd-reader; do [ ! -f "$f" ] || echo "$f"; done
+  for f in "$bundle_dir"/build/Release/*; do
+    if [ -f "$f" ] && [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ]; then echo "$f"; fi
+  done
 }
 
 check_source() {
@@ -132,6 +149,7 @@ make_tarball() {
   cp -R "$src/systemd" "$top/"
   cp "$src/scripts/install.sh" "$top/scripts/"
   cp "$src/scripts/migrate-rngd.sh" "$top/scripts/" # rngd configuration migration (issue 19)
+  mkdir -p "$top/bin" && cp "$src/bin/vrngd" "$top/bin/"
   for d in sysvinit dracut rpm; do [ ! -d "$src/scripts/$d" ] || cp -R "$src/scripts/$d" "$top/scripts/"; done
   if [ -f "$src/docs/vrngd.8" ]; then mkdir -p "$top/docs" && cp "$src/docs/vrngd.8" "$top/docs/"; fi
   for f in README.md CHANGELOG.md LICENSE COPYING; do [ ! -f "$src/$f" ] || cp "$src/$f" "$top/"; done
@@ -193,31 +211,6 @@ put_tree() { # put_tree SRC DEST: a directory owned by vrngd, copied whole
   done < <(cd "$1" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort)
 }
 
-wrapper_text() {
-  cat <<'EOF'
-#!/bin/sh
-# vrngd launcher (installed by scripts/install.sh): runs the application in
-# ../lib/vrngd next to this file with node >= 16.20. VRNGD_NODE names the node
-# binary; VRNGD_NODE_FLAGS adds node options (vrngd.service sets --jitless).
-self=$(readlink -f "$0" 2>/dev/null || echo "$0")
-app=$(cd "$(dirname "$self")/../lib/vrngd" 2>/dev/null && pwd) || {
-  echo "vrngd: application directory $(dirname "$self")/../lib/vrngd missing" >&2
-  exit 69
-}
-node=${VRNGD_NODE:-}
-if [ -z "$node" ]; then
-  for candidate in "$app/node/bin/node" /usr/bin/node /usr/local/bin/node; do
-    if [ -x "$candidate" ]; then node=$candidate; break; fi
-  done
-fi
-if [ -z "$node" ]; then
-  node=$(command -v node 2>/dev/null) || { echo "vrngd: node (>= 16.20) not found; set VRNGD_NODE" >&2; exit 69; }
-fi
-# shellcheck disable=SC2086 # VRNGD_NODE_FLAGS is a list of flags
-exec "$node" $VRNGD_NODE_FLAGS "$app/vrngd.js" "$@"
-EOF
-}
-
 install_all() {
   check_source
   local tmp f sysconfig="$sysconfdir/sysconfig/vrngd"
@@ -226,15 +219,29 @@ install_all() {
   manifest+=("d $appdir" "d $appdir/build" "d $appdir/build/Release")
   put 0644 "$bundle_dir/vrngd.js" "$appdir/vrngd.js"
   for f in $(native_files); do put 0755 "$f" "$appdir/build/Release/$(basename "$f")"; done
-  # the launcher
-  tmp="$(mktemp)"
-  wrapper_text >"$tmp"
-  put 0755 "$tmp" "$sbindir/vrngd"
-  rm -f "$tmp"
+  # the runtime the package ships, if any, and the launcher (bin/vrngd), which prefers it
+  if [ -n "$runtime" ]; then
+    [ -f "$runtime" ] && [ -x "$runtime" ] || die "--runtime $runtime: not an executable file" 66
+    act mkdir -p "$destdir$appdir/node/bin"
+    manifest+=("d $appdir/node" "d $appdir/node/bin")
+    put 0755 "$runtime" "$appdir/node/bin/node"
+  fi
+  [ -f "$src/bin/vrngd" ] || die "$src/bin/vrngd (the launcher) missing" 66
+  put 0755 "$src/bin/vrngd" "$sbindir/vrngd"
   # units (every unit in systemd/), sysconfig, init script, man page, dracut module
-  for f in "$src"/systemd/*.service "$src"/systemd/*.timer "$src"/systemd/*.socket "$src"/systemd/*.path; do
-    if [ -f "$f" ]; then put 0644 "$f" "$unitdir/$(basename "$f")"; fi
-  done
+  local units="$src/systemd" d
+  [ "$release" != el7 ] || [ ! -d "$src/systemd/el7" ] || units="$src/systemd/el7"
+  if [ "$release" != el6 ]; then
+    for f in "$units"/*.service "$units"/*.timer "$units"/*.socket "$units"/*.path; do
+      if [ -f "$f" ]; then put 0644 "$f" "$unitdir/$(basename "$f")"; fi
+    done
+    # drop-in directories (NAME.service.d/*.conf) and the tmpfiles.d file, where a unit set has them
+    for d in "$units"/*.d; do
+      [ -d "$d" ] || continue
+      for f in "$d"/*.conf; do [ ! -f "$f" ] || put 0644 "$f" "$unitdir/$(basename "$d")/$(basename "$f")"; done
+    done
+    if [ -f "$units/vrngd.tmpfiles" ]; then put 0644 "$units/vrngd.tmpfiles" "$prefix/lib/tmpfiles.d/vrngd.conf"; fi
+  fi
   if [ -f "$destdir$sysconfig" ] && ! cmp -s "$src/systemd/vrngd.sysconfig" "$destdir$sysconfig"; then
     echo "install.sh: keeping the modified $sysconfig" >&2
   else
@@ -244,7 +251,7 @@ install_all() {
   # rngd configuration migration (issue 19): rngd's flags into VRNGD_ARGS, said line by line
   put 0755 "$src/scripts/migrate-rngd.sh" "$appdir/migrate-rngd.sh"
   act sh "$src/scripts/migrate-rngd.sh" --root "$root" --sysconfig "$sysconfig" --vrngd "$destdir$sbindir/vrngd" || true
-  if [ -f "$src/scripts/sysvinit/vrngd" ]; then put 0755 "$src/scripts/sysvinit/vrngd" "$initdir/vrngd"; fi
+  if [ "$release" != el7 ] && [ -f "$src/scripts/sysvinit/vrngd" ]; then put 0755 "$src/scripts/sysvinit/vrngd" "$initdir/vrngd"; fi
   if [ -f "$src/docs/vrngd.8" ]; then put 0644 "$src/docs/vrngd.8" "$mandir/man8/vrngd.8"; fi
   if [ -d "$src/scripts/dracut/90vrngd" ]; then
     act mkdir -p "$destdir$dracutdir"
@@ -260,6 +267,17 @@ install_all() {
   fi
   if [ -n "$manifest_out" ] && [ "$dry_run" = 0 ]; then cp "$destdir$manifest_path" "$manifest_out"; fi
   if systemd_running; then act systemctl daemon-reload; fi
+  restart_running
+}
+
+# An upgrade over a running daemon restarts it on the new files (only a running one).
+restart_running() {
+  [ -z "$destdir" ] || return 0
+  if systemd_running; then
+    if systemctl -q is-active vrngd.service 2>/dev/null; then act systemctl try-restart vrngd.service || true; fi
+  elif [ -x "$initdir/vrngd" ]; then
+    if "$initdir/vrngd" status >/dev/null 2>&1; then act "$initdir/vrngd" condrestart || true; fi
+  fi
 }
 
 # --- uninstall -------------------------------------------------------------------
@@ -267,7 +285,7 @@ uninstall_all() {
   local type path sum files=() dirs=()
   local m="$destdir$manifest_path"
   [ -f "$m" ] || die "no install manifest at $m: nothing installed by install.sh here" 66
-  if systemd_running; then act systemctl disable --now vrngd.service || true; fi
+  stop_and_unlink
   while read -r type path sum; do
     case "$type" in
       f) if [ -e "$destdir$path" ] || [ -L "$destdir$path" ]; then files+=("$destdir$path"); fi ;;
@@ -289,13 +307,53 @@ uninstall_all() {
     mapfile -t dirs < <(printf '%s\n' "${dirs[@]}" | awk '{ print length($0) " " $0 }' | sort -rn | cut -d' ' -f2-)
     act rmdir --ignore-fail-on-non-empty -- "${dirs[@]}"
   fi
+  remove_runtime_files
   if systemd_running; then act systemctl daemon-reload; fi
+}
+
+# Stop the daemon and remove every link that enabling it made: systemctl's
+# *.wants/ links (vrngd.service, vrngd-seed.service, also when systemd is not
+# running or the link dangles), chkconfig's and update-rc.d's rc?.d links.
+stop_and_unlink() {
+  local l
+  if systemd_running; then
+    act systemctl disable --now vrngd.service vrngd-seed.service || true
+  elif [ -z "$destdir" ] && [ -x "$destdir$initdir/vrngd" ]; then
+    act "$initdir/vrngd" stop || true
+  fi
+  # chkconfig and update-rc.d know only the system's own init directory
+  if [ -z "$destdir" ] && [ -f "$initdir/vrngd" ] && { [ "$initdir" = /etc/rc.d/init.d ] || [ "$initdir" = /etc/init.d ]; }; then
+    if command -v chkconfig >/dev/null 2>&1; then act chkconfig --del vrngd || true
+    elif command -v update-rc.d >/dev/null 2>&1; then act update-rc.d -f vrngd remove >/dev/null || true; fi
+  fi
+  for l in "$destdir"/etc/systemd/system/*.wants/vrngd.service "$destdir"/etc/systemd/system/*.wants/vrngd-seed.service \
+           "$destdir"/etc/rc[0-6S].d/[SK][0-9][0-9]vrngd "$destdir"/etc/rc.d/rc[0-6].d/[SK][0-9][0-9]vrngd; do
+    if [ -L "$l" ]; then act rm -f -- "$l"; fi
+  done
+}
+
+# What the running daemon and the seed step leave: the state directory, pid and
+# lock files; the seed file only with --purge.
+remove_runtime_files() {
+  local f
+  for f in "$destdir/var/run/vrngd.pid" "$destdir/run/vrngd.pid" "$destdir/var/lock/subsys/vrngd"; do
+    if [ -f "$f" ] && [ ! -L "$f" ]; then act rm -f -- "$f"; fi
+  done
+  for f in "$destdir/run/vrngd" "$destdir/var/run/vrngd"; do
+    if [ -d "$f" ] && [ ! -L "$f" ]; then act rm -rf -- "$f"; fi
+  done
+  if [ "$do_purge" = 1 ]; then
+    if [ -d "$destdir/var/lib/vrngd" ]; then act rm -rf -- "$destdir/var/lib/vrngd"; fi
+  elif [ -e "$destdir/var/lib/vrngd/seed" ]; then
+    echo "install.sh: keeping the seed file /var/lib/vrngd/seed (--purge removes it)" >&2
+  fi
 }
 
 if [ -n "$tarball_dir" ]; then make_tarball; exit 0; fi
 if [ "$do_disable_rngd" = 1 ] && [ -n "$destdir" ] && [ "$dry_run" = 0 ]; then
   die "--disable-rngd acts on the running system, not on --destdir $destdir" 64
 fi
+if [ "$do_purge" = 1 ] && [ "$do_uninstall" = 0 ]; then die "--purge goes with --uninstall" 64; fi
 if [ "$do_uninstall" = 1 ]; then
   uninstall_all
 else

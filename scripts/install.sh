@@ -149,6 +149,7 @@ make_tarball() {
   cp -R "$src/systemd" "$top/"
   cp "$src/scripts/install.sh" "$top/scripts/"
   cp "$src/scripts/migrate-rngd.sh" "$top/scripts/" # rngd configuration migration (issue 19)
+  cp "$src/scripts/el7-syscall-filter.sh" "$top/scripts/"
   mkdir -p "$top/bin" && cp "$src/bin/vrngd" "$top/bin/"
   for d in sysvinit dracut rpm; do [ ! -d "$src/scripts/$d" ] || cp -R "$src/scripts/$d" "$top/scripts/"; done
   if [ -f "$src/docs/vrngd.8" ]; then mkdir -p "$top/docs" && cp "$src/docs/vrngd.8" "$top/docs/"; fi
@@ -235,11 +236,19 @@ install_all() {
     for f in "$units"/*.service "$units"/*.timer "$units"/*.socket "$units"/*.path; do
       if [ -f "$f" ]; then put 0644 "$f" "$unitdir/$(basename "$f")"; fi
     done
-    # drop-in directories (NAME.service.d/*.conf) and the tmpfiles.d file, where a unit set has them
+    # drop-in directories (NAME.service.d/*.conf) and the tmpfiles.d file, where a unit set has them.
+    # el7's are the syscall deny-lists that only systemd 219+ may get (208 kills node with
+    # them): stored aside and linked by el7-syscall-filter.sh after checking the version.
+    local dropins="$unitdir"
+    if [ "$release" = el7 ]; then
+      dropins="$appdir/el7-dropins"
+      put 0755 "$src/scripts/el7-syscall-filter.sh" "$appdir/el7-syscall-filter.sh"
+    fi
     for d in "$units"/*.d; do
       [ -d "$d" ] || continue
-      for f in "$d"/*.conf; do [ ! -f "$f" ] || put 0644 "$f" "$unitdir/$(basename "$d")/$(basename "$f")"; done
+      for f in "$d"/*.conf; do [ ! -f "$f" ] || put 0644 "$f" "$dropins/$(basename "$d")/$(basename "$f")"; done
     done
+    if [ "$release" = el7 ] && [ -z "$destdir" ]; then act sh "$src/scripts/el7-syscall-filter.sh" enable --prefix "$prefix"; fi
     if [ -f "$units/vrngd.tmpfiles" ]; then put 0644 "$units/vrngd.tmpfiles" "$prefix/lib/tmpfiles.d/vrngd.conf"; fi
   fi
   if [ -f "$destdir$sysconfig" ] && ! cmp -s "$src/systemd/vrngd.sysconfig" "$destdir$sysconfig"; then
@@ -318,6 +327,7 @@ stop_and_unlink() {
   local l
   if systemd_running; then
     act systemctl disable --now vrngd.service vrngd-seed.service || true
+    if [ -f "$appdir/el7-syscall-filter.sh" ]; then act sh "$appdir/el7-syscall-filter.sh" disable --prefix "$prefix" || true; fi
   elif [ -z "$destdir" ] && [ -x "$destdir$initdir/vrngd" ]; then
     act "$initdir/vrngd" stop || true
   fi

@@ -150,7 +150,7 @@ make_tarball() {
   cp "$src/scripts/install.sh" "$top/scripts/"
   cp "$src/scripts/migrate-rngd.sh" "$top/scripts/" # rngd configuration migration (issue 19)
   cp "$src/scripts/el7-syscall-filter.sh" "$top/scripts/"
-  mkdir -p "$top/bin" && cp "$src/bin/vrngd" "$top/bin/"
+  cp "$src/scripts/vrngd" "$top/scripts/"
   for d in sysvinit dracut rpm; do [ ! -d "$src/scripts/$d" ] || cp -R "$src/scripts/$d" "$top/scripts/"; done
   if [ -f "$src/docs/vrngd.8" ]; then mkdir -p "$top/docs" && cp "$src/docs/vrngd.8" "$top/docs/"; fi
   for f in README.md CHANGELOG.md LICENSE COPYING; do [ ! -f "$src/$f" ] || cp "$src/$f" "$top/"; done
@@ -220,15 +220,15 @@ install_all() {
   manifest+=("d $appdir" "d $appdir/build" "d $appdir/build/Release")
   put 0644 "$bundle_dir/vrngd.js" "$appdir/vrngd.js"
   for f in $(native_files); do put 0755 "$f" "$appdir/build/Release/$(basename "$f")"; done
-  # the runtime the package ships, if any, and the launcher (bin/vrngd), which prefers it
+  # the runtime the package ships, if any, and the launcher (scripts/vrngd), which prefers it
   if [ -n "$runtime" ]; then
     [ -f "$runtime" ] && [ -x "$runtime" ] || die "--runtime $runtime: not an executable file" 66
     act mkdir -p "$destdir$appdir/node/bin"
     manifest+=("d $appdir/node" "d $appdir/node/bin")
     put 0755 "$runtime" "$appdir/node/bin/node"
   fi
-  [ -f "$src/bin/vrngd" ] || die "$src/bin/vrngd (the launcher) missing" 66
-  put 0755 "$src/bin/vrngd" "$sbindir/vrngd"
+  [ -f "$src/scripts/vrngd" ] || die "$src/scripts/vrngd (the launcher) missing" 66
+  put 0755 "$src/scripts/vrngd" "$sbindir/vrngd"
   # units (every unit in systemd/), sysconfig, init script, man page, dracut module
   local units="$src/systemd" d
   [ "$release" != el7 ] || [ ! -d "$src/systemd/el7" ] || units="$src/systemd/el7"

@@ -15,7 +15,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CliError, EX } from '../cli/exit';
-import { makeDirs, openLockFile } from '../fs/safe-file';
+import { lstatIfExists, makeDirs, openLockFile } from '../fs/safe-file';
 import { loadBinding } from '../native/binding';
 
 export interface ProcessIdentity {
@@ -129,7 +129,7 @@ export function acquirePidFile(file: string, pid: number = process.pid, names = 
     try {
       if (binding.tryLockFd(fd)) {
         const mine = fs.fstatSync(fd);
-        const now = fs.lstatSync(dir.at(base), { throwIfNoEntry: false });
+        const now = lstatIfExists(dir.entry(base));
         // released and removed by its last holder between our open and our lock: take the new one
         if (!now || now.ino !== mine.ino || now.dev !== mine.dev) continue;
         fs.ftruncateSync(fd, 0);
@@ -140,8 +140,8 @@ export function acquirePidFile(file: string, pid: number = process.pid, names = 
         const d = dir;
         return () => {
           try {
-            const cur = fs.lstatSync(d.at(base), { throwIfNoEntry: false });
-            if (cur && cur.ino === mine.ino && cur.dev === mine.dev) fs.unlinkSync(d.at(base));
+            const cur = lstatIfExists(d.entry(base));
+            if (cur && cur.ino === mine.ino && cur.dev === mine.dev) fs.unlinkSync(d.entry(base));
           } catch {
             /* gone already */
           }

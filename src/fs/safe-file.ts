@@ -26,6 +26,16 @@ const egid = (): number => (typeof process.getegid === 'function' ? process.gete
 const octal = (mode: number): string => `0${(mode & 0o7777).toString(8)}`;
 
 /** Why a directory is not safe for us to write in, or null when it is. */
+/** lstat(2), or null when nothing is there (fs's throwIfNoEntry came in Node 14.17; el6 runs Node 10). */
+export function lstatIfExists(p: string): fs.Stats | null {
+  try {
+    return fs.lstatSync(p);
+  } catch (e: unknown) {
+    if ((e as { code?: string }).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
 export function untrustedReason(st: fs.Stats): string | null {
   if (st.uid !== 0 && st.uid !== euid()) return `owned by uid ${st.uid}`;
   const sticky = (st.mode & 0o1000) !== 0;
@@ -81,7 +91,7 @@ export class TrustedDir {
   }
 
   /** The path of `name` relative to the open directory. */
-  at(name: string): string {
+  entry(name: string): string {
     if (name.includes('/') || name === '' || name === '.' || name === '..') throw new Error(`not a plain file name: ${name}`);
     return this.viaProc ? `/proc/self/fd/${this.fd}/${name}` : path.join(this.dir, name);
   }
@@ -94,7 +104,7 @@ export class TrustedDir {
   checkExisting(name: string, what: string, regularOnly = true): fs.Stats | null {
     let st: fs.Stats;
     try {
-      st = fs.lstatSync(this.at(name));
+      st = fs.lstatSync(this.entry(name));
     } catch (e: unknown) {
       if ((e as { code?: string }).code === 'ENOENT') return null;
       throw e;
@@ -183,7 +193,7 @@ function createTemp(d: TrustedDir, base: string, mode: number): { name: string; 
   for (let attempt = 0; ; attempt++) {
     const name = `${tempPrefix(base)}${unguessableSuffix()}.tmp`;
     try {
-      return { name, fd: fs.openSync(d.at(name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode) };
+      return { name, fd: fs.openSync(d.entry(name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode) };
     } catch (e: unknown) {
       if ((e as { code?: string }).code !== 'EEXIST' || attempt >= 8) throw e;
     }
@@ -212,9 +222,9 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, o: Writ
       } finally {
         fs.closeSync(tmp.fd);
       }
-      fs.renameSync(d.at(tmp.name), d.at(base));
+      fs.renameSync(d.entry(tmp.name), d.entry(base));
     } catch (e: unknown) {
-      fs.rmSync(d.at(tmp.name), { force: true });
+      fs.rmSync(d.entry(tmp.name), { force: true });
       throw e;
     }
     if (o.durable) d.fsync();
@@ -250,8 +260,8 @@ export function removeDeadTemps(file: string, alive: (pid: number) => boolean): 
       for (const name of mine) {
         const pid = Number(name.slice(prefix.length).split('.')[0]);
         if (alive(pid)) continue;
-        const st = fs.lstatSync(d.at(name), { throwIfNoEntry: false });
-        if (st && (!d.sticky || st.uid === euid())) fs.rmSync(d.at(name), { force: true });
+        const st = lstatIfExists(d.entry(name));
+        if (st && (!d.sticky || st.uid === euid())) fs.rmSync(d.entry(name), { force: true });
       }
     });
   } catch {
@@ -267,7 +277,7 @@ export function removeDeadTemps(file: string, alive: (pid: number) => boolean): 
 export function openAppend(file: string, o: { mode: number; what: string }): number {
   return withDir(file, o, (d, base) => {
     d.checkExisting(base, `${o.what} ${file}`);
-    const fd = fs.openSync(d.at(base), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, o.mode);
+    const fd = fs.openSync(d.entry(base), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, o.mode);
     try {
       const st = fs.fstatSync(fd);
       if (!st.isFile() || st.nlink > 1 || (d.sticky && st.uid !== euid())) throw new CliError(`${o.what} ${file}: not our regular file; refusing`, EX.CANTCREAT);
@@ -289,11 +299,11 @@ export function openLockFile(file: string, o: { mode: number; what: string }): {
     let created = false;
     let fd: number;
     try {
-      fd = fs.openSync(d.at(base), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, o.mode);
+      fd = fs.openSync(d.entry(base), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, o.mode);
       created = true;
     } catch (e: unknown) {
       if ((e as { code?: string }).code !== 'EEXIST') throw e;
-      fd = fs.openSync(d.at(base), O_RDWR | O_NOFOLLOW);
+      fd = fs.openSync(d.entry(base), O_RDWR | O_NOFOLLOW);
     }
     const st = fs.fstatSync(fd);
     if (!st.isFile() || st.nlink > 1 || (d.sticky && st.uid !== euid())) {

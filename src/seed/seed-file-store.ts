@@ -42,14 +42,14 @@ export function takeSeedFile(file: string): TakenSeed | null {
     let data: Buffer | null;
     try {
       dir.checkExisting(base, `seed file ${file}`);
-      data = readRegular(dir.at(base), MAX_SEED_FILE_BYTES);
+      data = readRegular(dir.entry(base), MAX_SEED_FILE_BYTES);
     } catch (e: unknown) {
       if ((e as { code?: string }).code === 'EINVAL') rethrow(Object.assign(new Error(`${file}: not a regular file`), { code: 'EINVAL', errno: -22, syscall: 'open' }));
       return rethrow(e);
     }
     if (data === null) return null;
     try {
-      fs.unlinkSync(dir.at(base));
+      fs.unlinkSync(dir.entry(base));
       dir.fsync();
     } catch (e: unknown) {
       return rethrow(e);

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, skipReason, which } from '../helpers/env';
 import { installIntoTempRoot } from '../service/install-root';
 
-const LAUNCHER = path.join(ROOT, 'bin', 'vrngd');
+const LAUNCHER = path.join(ROOT, 'scripts', 'vrngd');
 const REAL_PRELOAD = path.join(ROOT, 'build', 'Release', 'vrngd-preload.so');
 const dirs: string[] = [];
 afterAll(() => {
@@ -185,19 +185,19 @@ describe.skipIf(noLib !== null)('launcher: runtime and preload', () => {
     expect(r.starts.map((s) => s.args)).toEqual([`${l.script} seed --timeout 10`, `${l.script} run -f`]);
   });
 
-  it('the npm package layout (bin/vrngd, dist/cli/main.js), also through node_modules/.bin', () => {
+  it('the npm package layout (scripts/vrngd, dist/cli/main.js), also through node_modules/.bin', () => {
     const pkg = tmp('vrngd-npm-');
-    fs.mkdirSync(path.join(pkg, 'node_modules/vrngd/bin'), { recursive: true });
+    fs.mkdirSync(path.join(pkg, 'node_modules/vrngd/scripts'), { recursive: true });
     fs.mkdirSync(path.join(pkg, 'node_modules/vrngd/dist/cli'), { recursive: true });
     fs.mkdirSync(path.join(pkg, 'node_modules/vrngd/build/Release'), { recursive: true });
     fs.mkdirSync(path.join(pkg, 'node_modules/.bin'), { recursive: true });
     const app = path.join(pkg, 'node_modules/vrngd');
-    fs.copyFileSync(LAUNCHER, path.join(app, 'bin/vrngd'));
-    fs.chmodSync(path.join(app, 'bin/vrngd'), 0o755);
+    fs.copyFileSync(LAUNCHER, path.join(app, 'scripts/vrngd'));
+    fs.chmodSync(path.join(app, 'scripts/vrngd'), 0o755);
     fs.writeFileSync(path.join(app, 'dist/cli/main.js'), '');
     // a real shared object: the fake node is a shell script, and ld.so loads what LD_PRELOAD names into it
   fs.copyFileSync(REAL_PRELOAD, path.join(app, 'build/Release/vrngd-preload.so'));
-    fs.symlinkSync('../vrngd/bin/vrngd', path.join(pkg, 'node_modules/.bin/vrngd'));
+    fs.symlinkSync('../vrngd/scripts/vrngd', path.join(pkg, 'node_modules/.bin/vrngd'));
     const node = path.join(tmp('vrngd-node-'), 'node');
     fs.writeFileSync(node, FAKE_NODE, { mode: 0o755 });
     const l: Layout = { launcher: path.join(pkg, 'node_modules/.bin/vrngd'), script: path.join(app, 'dist/cli/main.js'), preload: path.join(app, 'build/Release/vrngd-preload.so'), shipped: '' };

@@ -36,7 +36,7 @@ beforeAll(async () => {
       hasInstallScript: true,
       license: 'GPL-2.0-or-later',
       dependencies: own.dependencies,
-      bin: { vrngd: 'bin/vrngd' },
+      bin: { vrngd: 'scripts/vrngd' },
       engines: own.engines,
     },
   };
@@ -61,7 +61,7 @@ describe('npm pack → npm install ./vrngd-*.tgz', () => {
   it('the tarball carries every native source and the launcher', async () => {
     const { stdout } = await exec('tar', ['-tzf', tarball], { encoding: 'utf8' });
     const files = stdout.split('\n');
-    for (const f of ['package/binding.gyp', 'package/src/native/vrngd.c', 'package/src/native/preload.c', 'package/src/native/glibc-floor.h', 'package/bin/vrngd', 'package/dist/cli/main.js']) {
+    for (const f of ['package/binding.gyp', 'package/src/native/vrngd.c', 'package/src/native/preload.c', 'package/src/native/glibc-floor.h', 'package/scripts/vrngd', 'package/src/native/reader.c', 'package/dist/cli/main.js']) {
       expect(files, f).toContain(f);
     }
   });

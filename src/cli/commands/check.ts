@@ -116,7 +116,8 @@ async function openFile(path: string): Promise<ChunkReader> {
   try {
     // a device or FIFO is read through the reader child, never on the thread pool:
     // a 1 MiB read of a ~10 kB/s /dev/hwrng took minutes and ignored SIGINT
-    const st = await fs.promises.stat(path);
+    // (fs.stat with a callback: fs.promises is experimental on Node 10, the el6 runtime)
+    const st = await new Promise<fs.Stats>((resolve, reject) => fs.stat(path, (err, s) => (err ? reject(err) : resolve(s))));
     if (st.isCharacterDevice() || st.isFIFO() || st.isSocket()) return childChunkReader(path);
   } catch (e: unknown) {
     throw new CliError(`check: cannot open ${path}: ${describeError(e)}`, exitCodeFor(e, { input: true }));

@@ -2,25 +2,9 @@
 // real program (runCli), never a stack trace, a rounded-to-zero value, a silently
 // dropped word or a silently dropped --pipe. `run` lines carry -l/--check-options
 // so that a regression lists or checks instead of starting the daemon.
-import { PassThrough } from 'stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli';
+import { cli } from '../helpers/cli';
 import { EX } from '../../src/cli/exit';
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b) => (out += b));
-  stderr.on('data', (b) => (err += b));
-  process.exitCode = undefined;
-  const code = await runCli(args, { io: { stdout, stderr, stdin, env: {} } });
-  process.exitCode = undefined;
-  return { code, out, err };
-}
 
 afterAll(() => {
   process.exitCode = undefined;

@@ -7,29 +7,13 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { PassThrough } from 'stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
 import { runConfigFor } from '../../src/cli/commands/run';
-import { runCli } from '../../src/cli/run-cli';
 import { EX } from '../../src/cli/exit';
 import { ConfigError, RunConfig } from '../../src/core/config';
 import { DialectError, translateRngdArgv } from '../../src/core/rngd-dialect';
 import { CLI } from '../helpers/env';
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b) => (out += b));
-  stderr.on('data', (b) => (err += b));
-  process.exitCode = undefined;
-  const code = await runCli(args, { io: { stdout, stderr, stdin, env: {} } });
-  process.exitCode = undefined;
-  return { code, out, err };
-}
 
 afterAll(() => {
   process.exitCode = undefined;

@@ -9,27 +9,11 @@
 // valid command line only lists the sources. `seed` is left out for the same
 // reason (it feeds the kernel); its flags are tested in test/cli/seed.test.ts.
 import fc from 'fast-check';
-import { PassThrough } from 'stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli';
+import { cli } from '../helpers/cli';
 import { EX } from '../../src/cli/exit';
 
 const ALLOWED = new Set<number>([EX.OK, EX.FAIL, EX.USAGE, EX.DATAERR, EX.NOINPUT, EX.UNAVAILABLE, EX.OSERR, EX.IOERR, EX.TEMPFAIL, EX.NOPERM, EX.CONFIG]);
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end(); // a command reading stdin sees end of file at once
-  let out = '';
-  let err = '';
-  stdout.on('data', (b) => (out += b));
-  stderr.on('data', (b) => (err += b));
-  process.exitCode = undefined;
-  const code = await runCli(args, { io: { stdout, stderr, stdin, env: {} } });
-  process.exitCode = undefined;
-  return { code, out, err };
-}
 
 afterAll(() => {
   process.exitCode = undefined;

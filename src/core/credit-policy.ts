@@ -10,7 +10,7 @@
 // crng is ready, and a target that is not a random device (/dev/null, a file, a
 // pipe: ENOTTY) credits 0 whatever was asked.
 import { effectiveQuality, MAX_BITS_PER_BYTE } from './credit';
-import { BLOCK_BYTES, BlockGate } from './gate';
+import { BlockGate } from './gate';
 import type { RepeatMemory } from './repeat-memory';
 
 export interface CreditPolicy {
@@ -63,9 +63,4 @@ export function gateFor(policy: Pick<CreditPolicy, 'baselineBlock'>, repeats?: R
 /** Bits per byte a source of this quality may claim under the policy. */
 export function claimQuality(policy: CreditPolicy, sourceQuality: number): number {
   return effectiveQuality(sourceQuality, policy.maxBitsPerByte);
-}
-
-/** The most bits `blocks` passing blocks can ever be credited with (the bound the tests hold vrngd to). */
-export function maxBitsFor(blocks: number): number {
-  return blocks * BLOCK_BYTES * MAX_BITS_PER_BYTE;
 }

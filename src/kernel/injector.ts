@@ -58,14 +58,7 @@ export class Injector {
 
   /** RNDGETENTCNT, or null for a target that has no pool. */
   entropyBits(): number | null {
-    if (this.notRandom) return null;
-    try {
-      return this.device.entropyBits();
-    } catch (e: unknown) {
-      if (!isNotRandomDevice(e)) throw e;
-      this.markNotRandom();
-      return null;
-    }
+    return this.unlessNotRandom(() => this.device.entropyBits(), null);
   }
 
   /**
@@ -107,13 +100,18 @@ export class Injector {
    * crng is ready, and any other refusal.
    */
   reseed(): boolean {
-    if (this.notRandom) return false;
+    return this.unlessNotRandom(() => this.device.reseedCrng(), false);
+  }
+
+  /** fn(), or `otherwise` for a target known (or found now, by ENOTTY) not to be a random device. */
+  private unlessNotRandom<T>(fn: () => T, otherwise: T): T {
+    if (this.notRandom) return otherwise;
     try {
-      return this.device.reseedCrng();
+      return fn();
     } catch (e: unknown) {
       if (!isNotRandomDevice(e)) throw e;
       this.markNotRandom();
-      return false;
+      return otherwise;
     }
   }
 

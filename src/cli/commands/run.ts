@@ -277,6 +277,8 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     }
     const kernel = kernelView(probe, targetIsRandomDevice);
     const hwrngRdev = rdevOf('/dev/hwrng');
+    const targetRdev = rdevOf(config.randomDevice);
+    const targetIsKernelRandom = targetRdev !== null && targetRdev === rdevOf('/dev/random');
     const policy = daemonCreditPolicy(config);
     const repeats = new RepeatMemory();
     const sources: SourceSetup[] = config.sources.map((name) => {
@@ -300,7 +302,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
       writeMetrics: metricsFile ? (text) => writeAtomic(metricsFile, text) : undefined,
       // 5.19+ ignores writes to it (and the daemon never fills there); a -o target that is
       // not the kernel's own random device must not change the kernel's wakeups
-      wakeupThreshold: kernel.regime !== 'modern' && !config.test && rdevOf(config.randomDevice) !== null && rdevOf(config.randomDevice) === rdevOf('/dev/random') ? { set: (bits) => fs.writeFileSync(WRITE_WAKEUP_THRESHOLD, `${bits}\n`) } : undefined,
+      wakeupThreshold: kernel.regime !== 'modern' && !config.test && targetIsKernelRandom ? { set: (bits) => fs.writeFileSync(WRITE_WAKEUP_THRESHOLD, `${bits}\n`) } : undefined,
     });
     logger.info(`kernel ${probe.kernel.release}: ${kernel.regime} regime, poolsize ${kernel.poolsizeBits}, entropy_avail ${probe.kernel.entropyAvailBits ?? '?'}, crng ${kernel.crngReady === null ? 'readiness unknown' : kernel.crngReady ? 'ready' : 'not ready'}`);
     if (!targetIsRandomDevice) logger.warning(`${config.randomDevice} is not a random device: checked bytes are written to it, nothing is credited`);

@@ -8,14 +8,16 @@
 // guest kernel, 033's the Debian 6.12 kernel of seed-boot.test.ts, which covers
 // the host's current dracut. Each boot must show vrngd seed reading /dev/hwrng and
 // crediting the kernel from inside the initramfs.
-import { execFile, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CACHE, E2E, sh } from './scripts';
 import { ROOT, isRoot, skipReason, which } from '../helpers/env';
 
-const CACHE = process.env.VRNGD_E2E_CACHE ?? path.join(ROOT, 'test', 'e2e', '.cache');
-const E2E = path.join(ROOT, 'scripts', 'e2e');
+/** dracut's own progress lines, not worth a test log. */
+const DRACUT_CHATTER = (l: string): boolean => /^\*\*\*|^(Mode|Method|Files|Linked|Compared|Saved|Duration):/.test(l);
+
 const IMAGES = path.join(CACHE, 'images');
 const TOOLS = path.join(ROOT, '..', 'shared', 'legacy-tools');
 const KERNEL_310 = path.join(ROOT, '..', 'shared', 'guest-kernels', 'bzImage-3.10.108');
@@ -29,16 +31,6 @@ const skip = skipReason([
   [fs.existsSync(path.join(ROOT, 'build', 'Release', 'vrngd-preload.so')), 'build/Release/vrngd-preload.so missing (npm run build:native)'],
   [which('make') !== null && which('cc') !== null, 'make/cc missing: dracut 033 builds its dracut-install'],
 ]);
-
-function sh(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('bash', [script, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, VRNGD_E2E_CACHE: CACHE, ...env }, timeout: 900000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (stderr) process.stderr.write(stderr.split('\n').filter((l) => !/^\*\*\*|^(Mode|Method|Files|Linked|Compared|Saved|Duration):/.test(l)).join('\n'));
-      if (err) reject(new Error(`${path.basename(script)} failed: ${err.message}`));
-      else resolve(stdout.trim());
-    });
-  });
-}
 
 interface Seed {
   bytes: number;
@@ -105,7 +97,7 @@ describe.skipIf(skip !== null)('90vrngd under dracut 004 and 033 (QEMU TCG)', ()
     const t = Date.now();
     for (const [key, ver, variant] of [['d004', '004', 'vrngd'], ['d033', '033', 'vrngd'], ['d033s', '033', 'vrngd-systemd']] as const) {
       img[key] = path.join(IMAGES, `dracut-${ver}-${variant}.img`);
-      const size = await sh(path.join(E2E, 'build-legacy-initramfs.sh'), [ver, variant, img[key]], { VRNGD_NODE: node });
+      const size = await sh(path.join(E2E, 'build-legacy-initramfs.sh'), [ver, variant, img[key]], { VRNGD_NODE: node }, DRACUT_CHATTER);
       process.stderr.write(`e2e: dracut ${ver} ${variant}: ${size} bytes\n`);
     }
     process.stderr.write(`e2e: three legacy dracut images built in ${Math.round((Date.now() - t) / 1000)}s\n`);

@@ -11,14 +11,13 @@
 //
 // One boot per kernel: 3.10 about 4.5 min under TCG (three 60 s drains, a 30 s
 // bounded wait for the plain `vrngd seed`), 5.4 about 1 min.
-import { execFile, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CACHE, E2E, sh } from './scripts';
 import { ROOT, skipReason, which } from '../helpers/env';
 
-const CACHE = process.env.VRNGD_E2E_CACHE ?? path.join(ROOT, 'test', 'e2e', '.cache');
-const E2E = path.join(ROOT, 'scripts', 'e2e');
 const KERNELS = process.env.VRNGD_E2E_KERNELS ?? path.resolve(ROOT, '..', 'shared', 'guest-kernels');
 const K310 = path.join(KERNELS, 'bzImage-3.10.108');
 const K54 = path.join(KERNELS, 'bzImage-5.4.59');
@@ -43,16 +42,6 @@ const skip = skipReason([
   [which('cpio') !== null, 'cpio missing'],
   [fs.existsSync(path.join(ROOT, 'build', 'Release', 'vrngd-preload.so')), 'build/Release/vrngd-preload.so missing (npm run build:native)'],
 ]);
-
-function sh(script: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('bash', [script, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, VRNGD_E2E_CACHE: CACHE }, timeout: 900000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (stderr) process.stderr.write(stderr);
-      if (err) reject(new Error(`${path.basename(script)} failed: ${err.message}`));
-      else resolve(stdout.trim());
-    });
-  });
-}
 
 /** Boots KERNEL with the guest image, runs CASES, returns the guest's "E2E-" lines. */
 async function boot(kernel: string, image: string, name: string, cases: string[]): Promise<string[]> {

@@ -10,14 +10,13 @@
 // entropy_avail was below 256 (the seeder read it itself, before injecting), the
 // bits it credited, "crng init done" after the seeder started and no later than
 // its result, and that the control boot reaches it later or not at all.
-import { execFile, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CACHE, E2E, sh } from './scripts';
 import { ROOT, isRoot, skipReason, which } from '../helpers/env';
 
-const CACHE = process.env.VRNGD_E2E_CACHE ?? path.join(ROOT, 'test', 'e2e', '.cache');
-const E2E = path.join(ROOT, 'scripts', 'e2e');
 const IMAGES = path.join(CACHE, 'images');
 const CONTROL_WAIT_S = 30;
 
@@ -39,17 +38,6 @@ interface Boot {
   seed: { at: number; bytes: number; credited: number; before: number; after: number; readyBefore: string; readyAfter: string; ms: number; exit: number } | null;
   node: string | null;
   lastTimestamp: number;
-}
-
-/** Runs a script asynchronously (a synchronous wait would stall vitest's worker RPC for minutes). */
-function sh(script: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('bash', [script, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, VRNGD_E2E_CACHE: CACHE }, timeout: 900000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (stderr) process.stderr.write(stderr);
-      if (err) reject(new Error(`${path.basename(script)} failed: ${err.message}`));
-      else resolve(stdout.trim());
-    });
-  });
 }
 
 async function boot(initrd: string, name: string, params: string[]): Promise<Boot> {

@@ -1,6 +1,6 @@
 // The API floor of the shipped bundle: no Node or ECMAScript built-in newer than
 // the oldest runtime a package ships (el6: Node 10.24.1, scripts/rpm/releases.json).
-// Syntax is not checked here: esbuild lowers it to that target (scripts/bundle.js)
+// Syntax is not checked here: esbuild lowers it to that target (scripts/dev/bundle.js)
 // and fails the build on anything it cannot lower. Run: npx eslint
 // (test/packaging/api-floor.test.ts runs it over src/ and over the production
 // dependencies that the bundle carries).

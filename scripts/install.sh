@@ -103,7 +103,7 @@ if [ -n "$from" ] && [ "$do_uninstall" = 0 ]; then
   [ -n "$src" ] || die "empty tarball: $from" 66
 fi
 
-# The application is the single-file bundle (scripts/bundle.js: vrngd.js with its
+# The application is the single-file bundle (scripts/dev/bundle.js: vrngd.js with its
 # modules inside) and the native files beside it, the layout the addon loader and
 # the dracut module expect. A release tarball carries a built bundle; from a
 # checkout it is built into a temporary directory (needs npm ci and build:native).
@@ -113,13 +113,13 @@ find_bundle() {
     bundle_dir="$src"
     return 0
   fi
-  [ -f "$src/scripts/bundle.js" ] || die "$src is neither a checkout nor a release tarball" 66
+  [ -f "$src/scripts/dev/bundle.js" ] || die "$src is neither a checkout nor a release tarball" 66
   [ -f "$src/build/Release/vrngd.node" ] || die "$src/build/Release/vrngd.node missing: run npm run build:native" 66
   [ -d "$src/node_modules/esbuild" ] || die "$src/node_modules/esbuild missing: run npm ci" 66
   command -v node >/dev/null 2>&1 || die "node not found: needed to build the bundle" 69
   [ -n "$cleanup_dir" ] || cleanup_dir="$(mktemp -d)"
   bundle_dir="$cleanup_dir/bundle"
-  node "$src/scripts/bundle.js" "$bundle_dir" >/dev/null || die "building the bundle failed (node scripts/bundle.js)" 70
+  node "$src/scripts/dev/bundle.js" "$bundle_dir" >/dev/null || die "building the bundle failed (node scripts/dev/bundle.js)" 70
 }
 
 # The addon plus every other native product next to it (the seeder's preload

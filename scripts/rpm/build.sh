@@ -3,7 +3,7 @@
 # --make-tarball), then rpmbuild -bb scripts/rpm/vrngd.spec in a private topdir.
 # Usage: scripts/rpm/build.sh [--release el6|el7|node] [TOPDIR]
 #   el6, el7: with the Node runtime of scripts/rpm/releases.json (fetched by
-#   scripts/setup-nodeN.sh into .cache/ if missing), Release 1.el6 / 1.el7;
+#   scripts/dev/setup-nodeN.sh into .cache/ if missing), Release 1.el6 / 1.el7;
 #   node (default): for hosts with their own node >= 16, no runtime.
 # Prints the path of the binary RPM. Needs rpmbuild (Debian/RHEL package rpm-build or rpm).
 set -euo pipefail
@@ -19,7 +19,7 @@ bash "$src/scripts/install.sh" --make-tarball "$top/SOURCES" >/dev/null
 defs=(--define "_topdir $top" --define "vrngd_version $version" --define "vrngd_flavour $release")
 if [ "$release" != node ]; then
   cache="$(node -p 'require(process.argv[1])[process.argv[2]].cache' "$src/scripts/rpm/releases.json" "$release")"
-  runtime="$(bash "$src/scripts/setup-$cache.sh")"
+  runtime="$(bash "$src/scripts/dev/setup-$cache.sh")"
   install -m 0755 "$runtime" "$top/SOURCES/vrngd-runtime-$release"
   defs+=(--define "dist .$release")
 else

@@ -1,4 +1,4 @@
-// Entry of the single-file bundle (scripts/bundle.js): the Node 10 fill-ins
+// Entry of the single-file bundle (scripts/dev/bundle.js): the Node 10 fill-ins
 // first, then the CLI, in that order (ES imports run in order).
 import './node10';
 import '../cli/main';

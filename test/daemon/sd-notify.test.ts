@@ -126,7 +126,7 @@ for _ in range(int(sys.argv[2])):
 `;
 
 const python = which('python3');
-const noPython = skipReason([[python !== null, 'python3 not installed (scripts/setup-deps.sh installs it)']]);
+const noPython = skipReason([[python !== null, 'python3 not installed (scripts/dev/setup-deps.sh installs it)']]);
 
 describe.skipIf(noPython !== null)('createNotifier with the real addon', () => {
   const children: ChildProcessWithoutNullStreams[] = [];

@@ -3,7 +3,7 @@
 // base; the module's executable check/install/installkernel scripts) and 033
 // (RHEL 7's; module-setup.sh, with and without systemd in the initramfs, the
 // systemd one running the el7 vrngd-seed.service) from the tarballs in
-// ../shared/legacy-tools (scripts/e2e/legacy-dracut.sh; nothing is fetched here
+// ../shared/legacy-tools (scripts/dev/e2e/legacy-dracut.sh; nothing is fetched here
 // beyond the kernel the other e2e tests fetch). 004's image boots the 3.10.108
 // guest kernel, 033's the Debian 6.12 kernel of seed-boot.test.ts, which covers
 // the host's current dracut. Each boot must show vrngd seed reading /dev/hwrng and
@@ -25,7 +25,7 @@ const NODE16 = path.join(ROOT, '.cache', 'node16', 'package', 'bin', 'node');
 
 const skip = skipReason([
   [isRoot, 'not root: dracut and depmod -b need root'],
-  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/setup-deps.sh)'],
+  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/dev/setup-deps.sh)'],
   [fs.existsSync(path.join(TOOLS, 'dracut-004.tar.gz')) && fs.existsSync(path.join(TOOLS, 'dracut-033.tar.gz')), `dracut 004/033 tarballs missing from ${TOOLS}`],
   [fs.existsSync(KERNEL_310), `${KERNEL_310} missing`],
   [fs.existsSync(path.join(ROOT, 'build', 'Release', 'vrngd-preload.so')), 'build/Release/vrngd-preload.so missing (npm run build:native)'],

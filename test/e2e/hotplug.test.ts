@@ -5,8 +5,8 @@
 // (device_del / device_add, ACPI PCI hotplug) while vrngd reads it.
 //
 // Reuses the seed e2e harness without editing it: the vrngd initramfs that
-// scripts/e2e/build-initramfs.sh builds (built here if missing), plus a small
-// overlay archive appended to it (as scripts/e2e/node-overlay.sh does) that
+// scripts/dev/e2e/build-initramfs.sh builds (built here if missing), plus a small
+// overlay archive appended to it (as scripts/dev/e2e/node-overlay.sh does) that
 // replaces the 99vrngde2e report hook with one that runs `vrngd run -R 2` and waits,
 // and a fresh bundle of the current sources. The QEMU command line is boot.sh's,
 // copied with two additions boot.sh has no hook for: a QMP socket and an id on the
@@ -25,13 +25,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, isRoot, skipReason, which } from '../helpers/env';
 
 const CACHE = process.env.VRNGD_E2E_CACHE ?? path.join(ROOT, 'test', 'e2e', '.cache');
-const E2E = path.join(ROOT, 'scripts', 'e2e');
+const E2E = path.join(ROOT, 'scripts', 'dev', 'e2e');
 const BASE_IMAGE = path.join(CACHE, 'images', 'vrngd.img');
 
 const skip = skipReason([
   [isRoot, 'not root: dracut and depmod -b need root'],
-  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/setup-deps.sh)'],
-  [which('dracut') !== null, 'dracut missing (bash scripts/setup-deps.sh)'],
+  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/dev/setup-deps.sh)'],
+  [which('dracut') !== null, 'dracut missing (bash scripts/dev/setup-deps.sh)'],
   [which('cpio') !== null, 'cpio missing'],
   [fs.existsSync(path.join(ROOT, 'build', 'Release', 'vrngd.node')), 'build/Release/vrngd.node missing (npm run build:native)'],
 ]);
@@ -137,7 +137,7 @@ describe.skipIf(skip)('hot-unplug of virtio-rng while vrngd run reads it (real g
     // overlay: the current bundle and the hotplug hook in place of the report hook
     const stage = path.join(tmp, 'stage');
     const bundle = path.join(tmp, 'bundle');
-    await sh(process.execPath, [path.join(ROOT, 'scripts', 'bundle.js'), bundle]);
+    await sh(process.execPath, [path.join(ROOT, 'scripts', 'dev', 'bundle.js'), bundle]);
     fs.mkdirSync(path.join(stage, 'usr/lib/vrngd'), { recursive: true });
     fs.copyFileSync(path.join(bundle, 'vrngd.js'), path.join(stage, 'usr/lib/vrngd/vrngd.js'));
     fs.mkdirSync(path.join(stage, 'usr/lib/dracut/hooks/pre-trigger'), { recursive: true });

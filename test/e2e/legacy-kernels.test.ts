@@ -2,11 +2,11 @@
 // 7.0's base: no hwrng kernel thread, no getrandom, linear crediting) and 5.4.59
 // (RHEL 7.1+ behaviour: the kernel's hwrng thread feeds, asymptotic crediting),
 // from ../shared/guest-kernels or VRNGD_E2E_KERNELS, under QEMU TCG with a
-// virtio-rng device. The guest (scripts/e2e/legacy-guest.sh) is busybox-static
+// virtio-rng device. The guest (scripts/dev/e2e/legacy-guest.sh) is busybox-static
 // with Debian 12's glibc, vrngd installed by scripts/install.sh --destdir and run
 // through /usr/sbin/vrngd on Node 16.20.2, and Debian's rngd 5 beside it. Its /init
-// (scripts/e2e/legacy-init.sh) runs the cases and prints "E2E-" lines; the
-// measuring is done in the guest by scripts/e2e/legacy-probe.c (one process, no
+// (scripts/dev/e2e/legacy-init.sh) runs the cases and prints "E2E-" lines; the
+// measuring is done in the guest by scripts/dev/e2e/legacy-probe.c (one process, no
 // exec per sample: each exec costs the 3.10 pool 128-256 bits).
 //
 // One boot per kernel: 3.10 about 4.5 min under TCG (three 60 s drains, a 30 s
@@ -35,9 +35,9 @@ const isStatic = (file: string | null): boolean => {
 
 const skip = skipReason([
   [fs.existsSync(K310) || fs.existsSync(K54), `no legacy guest kernels in ${KERNELS} (set VRNGD_E2E_KERNELS to a directory with bzImage-3.10.108 and bzImage-5.4.59)`],
-  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/setup-deps.sh)'],
-  [isStatic(which('busybox')), 'busybox-static missing (bash scripts/setup-deps.sh)'],
-  [which('rngd') !== null || fs.existsSync('/usr/sbin/rngd'), 'rngd missing (rng-tools5; bash scripts/setup-deps.sh)'],
+  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/dev/setup-deps.sh)'],
+  [isStatic(which('busybox')), 'busybox-static missing (bash scripts/dev/setup-deps.sh)'],
+  [which('rngd') !== null || fs.existsSync('/usr/sbin/rngd'), 'rngd missing (rng-tools5; bash scripts/dev/setup-deps.sh)'],
   [which('gcc') !== null && fs.existsSync('/usr/lib/x86_64-linux-gnu/libc.a'), 'gcc with a static libc missing (libc6-dev)'],
   [which('cpio') !== null, 'cpio missing'],
   [fs.existsSync(path.join(ROOT, 'build', 'Release', 'vrngd-preload.so')), 'build/Release/vrngd-preload.so missing (npm run build:native)'],
@@ -204,7 +204,7 @@ describe.skipIf(skip !== null || !fs.existsSync(K310))('3.10.108 guest (RHEL 7.0
 
   it('the seed step writes the checked bytes to /dev/urandom and credits them with RNDADDENTROPY (strace -f in the guest)', (ctx) => {
     if (lines.includes('E2E-TRACE none')) {
-      process.stderr.write('skip: no strace on the host, so none in the guest (bash scripts/setup-deps.sh)\n');
+      process.stderr.write('skip: no strace on the host, so none in the guest (bash scripts/dev/setup-deps.sh)\n');
       ctx.skip();
     }
     const s = seedOf(lines, 'seed-traced');

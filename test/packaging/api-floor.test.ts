@@ -37,7 +37,7 @@ const eslint = new ESLint({ cwd: ROOT, ignorePatterns: ['!**/node_modules/'], wa
 
 beforeAll(() => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'vrngd-floor-'));
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle.js'), out], { stdio: 'pipe' });
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'dev', 'bundle.js'), out], { stdio: 'pipe' });
   inputs = JSON.parse(fs.readFileSync(path.join(out, 'bundle-inputs.json'), 'utf8')) as string[];
   fs.rmSync(out, { recursive: true, force: true });
 }, 60_000);

@@ -17,7 +17,7 @@ export interface Release {
 const releasesJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'scripts', 'rpm', 'releases.json'), 'utf8')) as Record<string, unknown>;
 export const RELEASES = { el6: releasesJson.el6 as Release, el7: releasesJson.el7 as Release };
 
-/** The Node binary scripts/setup-nodeN.sh fetched for a release, or null. */
+/** The Node binary scripts/dev/setup-nodeN.sh fetched for a release, or null. */
 export function runtimeOf(rel: Release): string | null {
   const bin = path.join(ROOT, '.cache', rel.cache, 'package', 'bin', 'node');
   return fs.existsSync(bin) ? bin : null;

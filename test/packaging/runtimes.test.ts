@@ -1,5 +1,5 @@
 // The installed bundle under every runtime a package ships (el6: Node 10.24.1,
-// el7: Node 16.20.2; fetched by scripts/setup-node10.sh / setup-node16.sh, which
+// el7: Node 16.20.2; fetched by scripts/dev/setup-node10.sh / setup-node16.sh, which
 // .ci/run calls): every command through the installed launcher -- run, seed,
 // status, check, sources, -b -- and the signals (SIGUSR1 summary, SIGHUP, SIGTERM
 // within 1 s). Sources are files and FIFOs of random bytes and the daemon writes
@@ -16,7 +16,7 @@ import { installIntoTempRoot } from '../service/install-root';
 import { RELEASES, runtimeOf } from './elf';
 
 const runtimes = Object.entries(RELEASES).map(([rel, r]) => ({ rel, version: r.node, bin: runtimeOf(r), cache: r.cache }));
-for (const r of runtimes) if (!r.bin) process.stderr.write(`skip: ${r.rel} runtime Node ${r.version} missing (bash scripts/setup-${r.cache}.sh)\n`);
+for (const r of runtimes) if (!r.bin) process.stderr.write(`skip: ${r.rel} runtime Node ${r.version} missing (bash scripts/dev/setup-${r.cache}.sh)\n`);
 const present = runtimes.filter((r) => r.bin !== null).map((r) => [`${r.rel} Node ${r.version}`, r.bin as string] as [string, string]);
 
 let root = '';

@@ -32,7 +32,7 @@ describe.skipIf(noReadelf !== null)('glibc floor of the shipped ELF files', () =
   it.each(Object.entries(RELEASES))('%s: its Node runtime loads on its glibc and libstdc++', (name, rel) => {
     const bin = runtimeOf(rel);
     if (!bin) {
-      process.stderr.write(`skip: ${name} runtime .cache/${rel.cache} missing (bash scripts/setup-${rel.cache}.sh)\n`);
+      process.stderr.write(`skip: ${name} runtime .cache/${rel.cache} missing (bash scripts/dev/setup-${rel.cache}.sh)\n`);
       return;
     }
     expect(aboveFloor(bin, rel)).toEqual([]);
@@ -41,7 +41,7 @@ describe.skipIf(noReadelf !== null)('glibc floor of the shipped ELF files', () =
   it('el6 could not carry the el7 runtime (Node 16 needs more than glibc 2.12)', () => {
     const bin = runtimeOf(RELEASES.el7);
     if (!bin) {
-      process.stderr.write('skip: .cache/node16 missing (bash scripts/setup-node16.sh)\n');
+      process.stderr.write('skip: .cache/node16 missing (bash scripts/dev/setup-node16.sh)\n');
       return;
     }
     expect(aboveFloor(bin, RELEASES.el6).length).toBeGreaterThan(0);

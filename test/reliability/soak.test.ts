@@ -1,12 +1,12 @@
 // Soak in `npm test`: 25,000 blocks (62.5 MB) through source → FIPS gate → daemon
-// → kernel, by scripts/soak.js in its own node process (--expose-gc, so heap
+// → kernel, by scripts/dev/soak.js in its own node process (--expose-gc, so heap
 // samples follow a full GC and nothing else of the test run is on the heap).
 // Asserted: heap and RSS growth after warm-up within the script's bounds (heap
 // 8 MB, RSS 32 MB — keeping one 2,500-byte block per block would be 62 MB),
 // the accounting closes, and the log stays quiet. 25,000 and not 100,000: the
 // gate's repeat check costs ~750 µs a block, so 100k blocks take 85 s of CPU
 // (5 min on the shared test machine) — VRNGD_SOAK_BLOCKS=100000 runs that; the
-// million-block run is `node --expose-gc scripts/soak.js` (figures in
+// million-block run is `node --expose-gc scripts/dev/soak.js` (figures in
 // docs/reliability.md).
 import { spawn } from 'child_process';
 import * as path from 'path';
@@ -35,7 +35,7 @@ interface SoakResult {
 
 function soak(blocks: number): Promise<{ code: number | null; result: SoakResult; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', path.join(ROOT, 'scripts', 'soak.js'), '--blocks', String(blocks), '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--expose-gc', path.join(ROOT, 'scripts', 'dev', 'soak.js'), '--blocks', String(blocks), '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));

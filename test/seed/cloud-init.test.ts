@@ -8,7 +8,7 @@ import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, skipReason, which } from '../helpers/env';
 
-const skip = skipReason([[which('cloud-init') !== null, 'cloud-init not installed (bash scripts/setup-deps.sh installs it)']]);
+const skip = skipReason([[which('cloud-init') !== null, 'cloud-init not installed (bash scripts/dev/setup-deps.sh installs it)']]);
 const schema = (file: string) => spawnSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });
 const dir = path.join(ROOT, 'scripts', 'cloud-init');
 

@@ -162,7 +162,7 @@ describe.skipIf(noTables !== null)('why the el7 units carry no SystemCallFilter=
   const py = run('/usr/bin/python3', ['-c', 'import seccomp']).status === 0 ? '/usr/bin/python3' : null;
   const skip = skipReason([
     [nr !== null, 'kernel headers (linux-libc-dev) missing'],
-    [py !== null, 'python3-seccomp missing (scripts/setup-deps.sh installs it)'],
+    [py !== null, 'python3-seccomp missing (scripts/dev/setup-deps.sh installs it)'],
   ]);
   it.skipIf(skip !== null)("the drop-in's deny-list, compiled the 208 way, kills node; the 219 way, it runs", () => {
     const nums = nr as Map<string, number>;

@@ -38,7 +38,7 @@ function section(name: string): string {
 }
 
 describe('vrngd(8) renders', () => {
-  const noMan = skipReason([[which('man') !== null && which('groff') !== null, 'man-db/groff-base not installed (scripts/setup-deps.sh)']]);
+  const noMan = skipReason([[which('man') !== null && which('groff') !== null, 'man-db/groff-base not installed (scripts/dev/setup-deps.sh)']]);
 
   it.skipIf(noMan !== null)('with man -l, every section present', () => {
     const r = run('man', ['-P', 'cat', '-l', PAGE], { env: { ...process.env, MANWIDTH: '80', LC_ALL: 'C.UTF-8' } });

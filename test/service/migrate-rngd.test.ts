@@ -187,7 +187,7 @@ describe('install.sh carries /etc/sysconfig/rngd over', () => {
 // The RPM's %post, run for real by rpm -i into a temporary root: a chroot with just
 // the tools the scriptlet and the script use (no node: the flags go unchecked there).
 const noRpm = skipReason([
-  [which('rpmbuild') !== null && which('rpm') !== null, 'rpmbuild not installed (scripts/setup-deps.sh installs rpm)'],
+  [which('rpmbuild') !== null && which('rpm') !== null, 'rpmbuild not installed (scripts/dev/setup-deps.sh installs rpm)'],
   [isRoot, 'rpm -i with scriptlets into a root needs root (chroot)'],
 ]);
 

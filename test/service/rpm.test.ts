@@ -22,7 +22,7 @@ import { RELEASES, aboveFloor, elfFilesUnder } from '../packaging/elf';
 
 const execFileAsync = promisify(execFile);
 const noRpm = skipReason([
-  [which('rpmbuild') !== null && which('rpm') !== null, 'rpmbuild not installed (scripts/setup-deps.sh installs rpm)'],
+  [which('rpmbuild') !== null && which('rpm') !== null, 'rpmbuild not installed (scripts/dev/setup-deps.sh installs rpm)'],
 ]);
 
 // A scriptlet, run by sh as rpm would ($1 = 1: first install, 2: upgrade, 0:

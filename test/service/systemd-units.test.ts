@@ -200,7 +200,7 @@ const python = which('python3');
 
 
 describe.skipIf(noAnalyze !== null)('the seccomp filter against what node, the addon and dd really call', () => {
-  const noStrace = skipReason([[strace !== null, 'strace not installed (scripts/setup-deps.sh installs it)']]);
+  const noStrace = skipReason([[strace !== null, 'strace not installed (scripts/dev/setup-deps.sh installs it)']]);
   let root = '';
   let script = '';
   beforeAll(() => {
@@ -278,7 +278,7 @@ describe('MemoryDenyWriteExecute with jitless node', () => {
   });
 
   const node16 = path.join(ROOT, '.cache', 'node16', 'package', 'bin', 'node');
-  it.skipIf(noMdwe !== null || skipReason([[fs.existsSync(node16), 'Node 16 not fetched (scripts/setup-node16.sh)']]) !== null)(
+  it.skipIf(noMdwe !== null || skipReason([[fs.existsSync(node16), 'Node 16 not fetched (scripts/dev/setup-node16.sh)']]) !== null)(
     'the installed vrngd runs on Node 16.20 with the unit flags under W^X',
     () => {
       const flags = nodeFlagsOf(fs.readFileSync(path.join(ROOT, 'systemd', 'vrngd.service'), 'utf8'));
@@ -355,7 +355,7 @@ describe.skipIf(noAnalyze !== null)('each unit\'s seccomp filter and W^X, applie
   const noSandbox = skipReason([
     [isRoot, 'the unit sandbox test needs root (CAP_SYS_ADMIN, setpriv)'],
     [which('setpriv') !== null, 'setpriv not installed (util-linux)'],
-    [py !== null, 'python3-seccomp not installed (scripts/setup-deps.sh installs it)'],
+    [py !== null, 'python3-seccomp not installed (scripts/dev/setup-deps.sh installs it)'],
     [mdweWorks, 'kernel has no PR_SET_MDWE (Linux < 6.3)'],
   ]);
   let root = '';
@@ -421,7 +421,7 @@ describe.skipIf(noAnalyze !== null)('vrngd.service: the daemon starts, notifies 
   const noSandbox = skipReason([
     [isRoot, 'the unit sandbox test needs root (CAP_SYS_ADMIN, setpriv)'],
     [which('setpriv') !== null, 'setpriv not installed (util-linux)'],
-    [py !== null, 'python3-seccomp not installed (scripts/setup-deps.sh installs it)'],
+    [py !== null, 'python3-seccomp not installed (scripts/dev/setup-deps.sh installs it)'],
     [mdweWorks, 'kernel has no PR_SET_MDWE (Linux < 6.3)'],
     [runHelpListsRun(), 'vrngd run not built yet (daemon issue)'],
   ]);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # dracut module 90vrngd: seeds the kernel's RNG from virtio-rng inside the
 # initramfs with `vrngd seed`, before udev settles. Installs the node binary, the
-# single-file bundle of vrngd (scripts/bundle.js), the addon, the preload library
+# single-file bundle of vrngd (scripts/dev/bundle.js), the addon, the preload library
 # (src/native/preload.c), dd (the hwrng reader child) and the virtio-rng module.
 # A systemd initramfs (RHEL 7+) runs systemd/vrngd-seed.service; a non-systemd
 # one (RHEL 6's dracut) runs vrngd-seed-hook.sh at pre-trigger.

@@ -6,7 +6,7 @@
 # is not the running one). Prints the kernel release on stdout.
 # Cache: $VRNGD_E2E_CACHE (default test/e2e/.cache, gitignored). Idempotent.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+root="$(cd "$(dirname "$0")/../../.." && pwd)"
 cache="${VRNGD_E2E_CACHE:-$root/test/e2e/.cache}"
 apt_dir="$cache/apt"
 kroot="$cache/kernel"

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The benchmark runner (`npm run bench`): runs every suite in scripts/bench/suites/
+// The benchmark runner (`npm run bench`): runs every suite in scripts/dev/bench/suites/
 // (each a CommonJS module exporting { name, run(ctx) } that resolves to rows),
 // prints one markdown table and writes the rows with the machine description to
-// bench/results/<suite-set>-<timestamp>.json and bench/results/latest.json.
+// scripts/dev/bench/results/<suite-set>-<timestamp>.json and scripts/dev/bench/results/latest.json.
 // Later issues add rows by adding a suite file; nothing here needs to change.
 //
 //   npm run bench [-- --only fips-check] [--size-mb 100] [--runs 3]
@@ -12,9 +12,9 @@ const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SUITES_DIR = path.join(__dirname, 'suites');
-const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+const RESULTS_DIR = path.join(__dirname, 'results');
 
 function parseArgs(argv) {
   const opts = { only: null, sizeMb: 100, runs: 3 };
@@ -140,7 +140,7 @@ async function main() {
   fs.writeFileSync(path.join(RESULTS_DIR, name), `${JSON.stringify(result, null, 2)}\n`);
   fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`Machine: ${m.nproc} × ${m.cpuModel}, Linux ${m.kernel}, Node ${m.node}, load ${m.loadAverage1m.toFixed(2)}\n\n`);
-  process.stdout.write(`${markdownTable(rows)}\n\nresults: bench/results/${name}\n`);
+  process.stdout.write(`${markdownTable(rows)}\n\nresults: scripts/dev/bench/results/${name}\n`);
   if (failed || rows.some((r) => r.ok === false)) process.exitCode = 1;
 }
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 version="${1:?usage: setup-node.sh VERSION DIR}"
 dir="${2:?usage: setup-node.sh VERSION DIR}"
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 dest="$root/.cache/$dir"
 bin="$dest/package/bin/node"
 if [ ! -x "$bin" ]; then

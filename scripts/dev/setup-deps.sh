@@ -9,7 +9,7 @@
 #   man-db groff-base     man -l renders vrngd(8)
 #   python3 python3-seccomp strace   sd_notify receiver, each unit's syscall filter
 #   qemu-system-x86 dracut-core cpio kmod zstd   real-guest boots (npm run test:e2e)
-#   busybox-static        the legacy-kernel guests (scripts/e2e/legacy-guest.sh)
+#   busybox-static        the legacy-kernel guests (scripts/dev/e2e/legacy-guest.sh)
 #   cloud-init            cloud-init schema on the shipped cloud-configs
 set -euo pipefail
 pkgs=(rng-tools5 busybox-static systemd util-linux rpm man-db groff-base python3 python3-seccomp strace

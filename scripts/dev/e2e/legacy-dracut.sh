@@ -14,7 +14,7 @@
 # Env: VRNGD_E2E_CACHE (default test/e2e/.cache), VRNGD_LEGACY_TOOLS.
 set -euo pipefail
 ver="${1:?usage: legacy-dracut.sh 004|033}"
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+root="$(cd "$(dirname "$0")/../../.." && pwd)"
 cache="${VRNGD_E2E_CACHE:-$root/test/e2e/.cache}"
 tools="${VRNGD_LEGACY_TOOLS:-$root/../shared/legacy-tools}"
 tarball="$tools/dracut-$ver.tar.gz"

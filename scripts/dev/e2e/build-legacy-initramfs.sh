@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds an e2e initramfs with upstream dracut 004 or 033 (scripts/e2e/legacy-dracut.sh
+# Builds an e2e initramfs with upstream dracut 004 or 033 (scripts/dev/e2e/legacy-dracut.sh
 # unpacks them from ../shared/legacy-tools), the project's 90vrngd and the test-only
 # 99vrngde2e modules copied into a private module tree, as build-initramfs.sh does
 # for the host's current dracut. Nothing is installed on the host.
@@ -15,16 +15,16 @@ set -euo pipefail
 ver="${1:?usage: build-legacy-initramfs.sh 004|033 vrngd|vrngd-systemd OUT.img}"
 variant="${2:?usage: build-legacy-initramfs.sh 004|033 vrngd|vrngd-systemd OUT.img}"
 out="${3:?usage: build-legacy-initramfs.sh 004|033 vrngd|vrngd-systemd OUT.img}"
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+root="$(cd "$(dirname "$0")/../../.." && pwd)"
 cache="${VRNGD_E2E_CACHE:-$root/test/e2e/.cache}"
-tree="$(bash "$root/scripts/e2e/legacy-dracut.sh" "$ver")"
+tree="$(bash "$root/scripts/dev/e2e/legacy-dracut.sh" "$ver")"
 
 base="$cache/dracut-$ver-base"
 rm -rf "$base"
 cp -a "$tree" "$base"
 cp -a "$root/scripts/dracut/90vrngd" "$base/modules.d/90vrngd"
-cp -a "$root/scripts/e2e/dracut/99vrngde2e" "$base/modules.d/99vrngde2e"
-node "$root/scripts/bundle.js" "$cache/bundle" >&2
+cp -a "$root/scripts/dev/e2e/dracut/99vrngde2e" "$base/modules.d/99vrngde2e"
+node "$root/scripts/dev/bundle.js" "$cache/bundle" >&2
 export VRNGD_LIBDIR="$cache/bundle"
 export VRNGD_NODE="${VRNGD_NODE:-$(command -v node)}"
 export VRNGD_UNIT="${VRNGD_UNIT:-$root/systemd/el7/vrngd-seed.service}"
@@ -45,7 +45,7 @@ case "$ver:$variant" in
       -m "base vrngd vrngde2e" "$out" "$kver" >&2
     ;;
   033:vrngd|033:vrngd-systemd)
-    kver="$(bash "$root/scripts/e2e/fetch-kernel.sh")"
+    kver="$(bash "$root/scripts/dev/e2e/fetch-kernel.sh")"
     mods="base vrngd vrngde2e"
     omit="systemd"
     [ "$variant" = vrngd-systemd ] && { mods="systemd $mods"; omit=""; }

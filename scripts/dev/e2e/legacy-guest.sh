@@ -11,17 +11,17 @@
 #     one on glibc 2.17) where the launcher looks first, /usr/lib/vrngd/node/bin/node,
 #   - Debian's rngd 5 (rng-tools5) with its libraries, for the side-by-side runs,
 #   - strace with its libraries when the host has it (the seed step's syscalls),
-#   - /e2e/legacy-probe (scripts/e2e/legacy-probe.c, static) and /init
-#     (scripts/e2e/legacy-init.sh), which runs the cases named by e2e.cases=.
+#   - /e2e/legacy-probe (scripts/dev/e2e/legacy-probe.c, static) and /init
+#     (scripts/dev/e2e/legacy-init.sh), which runs the cases named by e2e.cases=.
 # Cached under VRNGD_E2E_CACHE/legacy/ by a hash of every input, so an unchanged
 # checkout reuses the image.
 # Usage: legacy-guest.sh            (prints the image path; progress on stderr)
 # Env: VRNGD_E2E_CACHE (default test/e2e/.cache), VRNGD_E2E_NODE (node binary for the
-#      guest; default the Node 16.20.2 of scripts/setup-node16.sh).
+#      guest; default the Node 16.20.2 of scripts/dev/setup-node16.sh).
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+root="$(cd "$(dirname "$0")/../../.." && pwd)"
 cache="${VRNGD_E2E_CACHE:-$root/test/e2e/.cache}"
-here="$root/scripts/e2e"
+here="$root/scripts/dev/e2e"
 
 die() { echo "legacy-guest.sh: $*" >&2; exit "${2:-1}"; }
 for tool in busybox gcc cpio gzip ldd; do command -v "$tool" >/dev/null || die "$tool missing (busybox-static, gcc, cpio)" 69; done
@@ -30,7 +30,7 @@ file "$busybox_bin" 2>/dev/null | grep -q 'dynamically linked' && die "$busybox_
 rngd_bin="$(command -v rngd || true)"
 [ -n "$rngd_bin" ] || [ ! -x /usr/sbin/rngd ] || rngd_bin=/usr/sbin/rngd
 [ -n "$rngd_bin" ] || die "rngd missing (apt-get install rng-tools5)" 69
-node_bin="${VRNGD_E2E_NODE:-$(bash "$root/scripts/setup-node16.sh")}"
+node_bin="${VRNGD_E2E_NODE:-$(bash "$root/scripts/dev/setup-node16.sh")}"
 [ -x "$node_bin" ] || die "no node binary for the guest: $node_bin" 69
 for f in vrngd.node vrngd-preload.so; do
   [ -f "$root/build/Release/$f" ] || die "build/Release/$f missing (npm run build:native)" 66

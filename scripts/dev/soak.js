@@ -6,12 +6,12 @@
 // (after a forced GC when node runs with --expose-gc). Uses the compiled dist/
 // (npm run build). Exits 1 when memory grows beyond the bounds or the accounting
 // does not close; prints one JSON object with --json.
-// Usage: node --expose-gc scripts/soak.js [--blocks N] [--json]
+// Usage: node --expose-gc scripts/dev/soak.js [--blocks N] [--json]
 'use strict';
 const path = require('path');
 const { randomBytes } = require('crypto');
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '..', '..');
 const dist = (m) => require(path.join(root, 'dist', m));
 const { parseRunOptions } = dist('core/config');
 const { BlockGate } = dist('core/gate');

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds an e2e initramfs with the real dracut for the fetched Debian 6.12 kernel
-# (scripts/e2e/fetch-kernel.sh). dracut reads its modules from a copy of
+# (scripts/dev/e2e/fetch-kernel.sh). dracut reads its modules from a copy of
 # /usr/lib/dracut (named by dracutbasedir=) into which the project's 90vrngd and
 # the test-only 99vrngde2e modules are copied: nothing is installed on the host.
 # Non-systemd initramfs (dracut's own init, RHEL 6 style): modules base
@@ -12,9 +12,9 @@
 set -euo pipefail
 variant="${1:?usage: build-initramfs.sh vrngd|vrngd-systemd|control OUT.img}"
 out="${2:?usage: build-initramfs.sh vrngd|control OUT.img}"
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+root="$(cd "$(dirname "$0")/../../.." && pwd)"
 cache="${VRNGD_E2E_CACHE:-$root/test/e2e/.cache}"
-kver="$(bash "$root/scripts/e2e/fetch-kernel.sh")"
+kver="$(bash "$root/scripts/dev/e2e/fetch-kernel.sh")"
 kroot="$cache/kernel"
 
 base="$cache/dracut-base"
@@ -22,7 +22,7 @@ rm -rf "$base"
 mkdir -p "$base"
 cp -a /usr/lib/dracut/. "$base/"
 cp -a "$root/scripts/dracut/90vrngd" "$base/modules.d/90vrngd"
-cp -a "$root/scripts/e2e/dracut/99vrngde2e" "$base/modules.d/99vrngde2e"
+cp -a "$root/scripts/dev/e2e/dracut/99vrngde2e" "$base/modules.d/99vrngde2e"
 mkdir -p "$cache/dracut-conf.d"
 
 mods="base vrngde2e"
@@ -34,7 +34,7 @@ case "$variant" in
 esac
 if [ "$variant" != control ]; then
   mods="$mods vrngd"
-  node "$root/scripts/bundle.js" "$cache/bundle" >&2
+  node "$root/scripts/dev/bundle.js" "$cache/bundle" >&2
   export VRNGD_LIBDIR="$cache/bundle"
   export VRNGD_NODE="${VRNGD_NODE:-$(command -v node)}"
   export VRNGD_UNIT="$root/systemd/vrngd-seed.service"

@@ -80,9 +80,9 @@ module.exports = {
         fs.closeSync(fd);
       }
     };
-    // the installed form: the single-file bundle (scripts/bundle.js; needs the built addon)
+    // the installed form: the single-file bundle (scripts/dev/bundle.js; needs the built addon)
     const bundleDir = path.join(ctx.tmpDir, 'bundle');
-    const built = spawnSync(process.execPath, [path.join(ctx.root, 'scripts', 'bundle.js'), bundleDir], { encoding: 'utf8' });
+    const built = spawnSync(process.execPath, [path.join(ctx.root, 'scripts', 'dev', 'bundle.js'), bundleDir], { encoding: 'utf8' });
     const bundle = built.status === 0 ? path.join(bundleDir, 'vrngd.js') : null;
     if (!bundle) ctx.log(`fips-check: no bundle (${(built.stderr || '').trim()}); skipping its row`);
     const samples = { rngtest: [], file: [], stdin: [], bundle: [] };

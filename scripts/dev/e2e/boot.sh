@@ -12,12 +12,12 @@ set -euo pipefail
 initrd="${1:?usage: boot.sh INITRD LOG [params...]}"
 log="${2:?usage: boot.sh INITRD LOG [params...]}"
 shift 2
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+root="$(cd "$(dirname "$0")/../../.." && pwd)"
 cache="${VRNGD_E2E_CACHE:-$root/test/e2e/.cache}"
 if [ -n "${VRNGD_E2E_KERNEL:-}" ]; then
   kernel="$VRNGD_E2E_KERNEL"
 else
-  kver="$(bash "$root/scripts/e2e/fetch-kernel.sh")"
+  kver="$(bash "$root/scripts/dev/e2e/fetch-kernel.sh")"
   kernel="$cache/kernel/boot/vmlinuz-$kver"
 fi
 params="console=ttyS0 panic=-1 loglevel=6 rng_core.default_quality=0 random.trust_cpu=off random.trust_bootloader=off $*"

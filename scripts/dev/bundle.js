@@ -7,13 +7,13 @@
 // the preload library are copied beside it in the layout the addon loader
 // (src/native/binding.ts) and the seed unit expect:
 //   OUT/vrngd.js  OUT/build/Release/vrngd.node  OUT/build/Release/vrngd-preload.so
-// Usage: node scripts/bundle.js [OUT]   (default build/bundle; needs npm run build:native)
+// Usage: node scripts/dev/bundle.js [OUT]   (default build/bundle; needs npm run build:native)
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const esbuild = require('esbuild');
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '..', '..');
 const out = path.resolve(process.argv[2] || path.join(root, 'build', 'bundle'));
 
 function isElf(file) {

@@ -1,6 +1,6 @@
 /*
  * TEST ONLY: the measuring tool of the legacy-kernel e2e guests
- * (scripts/e2e/legacy-guest.sh, test/e2e/legacy-kernels.test.ts). Built statically
+ * (scripts/dev/e2e/legacy-guest.sh, test/e2e/legacy-kernels.test.ts). Built statically
  * on the host and run as one process in the guest, so that measuring costs no
  * exec(2) (on 3.10 every exec takes 128-256 bits from the input pool) and needs
  * neither a clock with sub-second resolution in busybox nor util-linux's ipcrm.

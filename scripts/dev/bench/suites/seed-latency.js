@@ -31,7 +31,7 @@ module.exports = {
     }
     const rounds = Math.max(ctx.runs, Number(process.env.BENCH_SEED_RUNS || 7));
     const bundleDir = path.join(ctx.tmpDir, 'seed-bundle');
-    const built = spawnSync(process.execPath, [path.join(ctx.root, 'scripts', 'bundle.js'), bundleDir], { encoding: 'utf8' });
+    const built = spawnSync(process.execPath, [path.join(ctx.root, 'scripts', 'dev', 'bundle.js'), bundleDir], { encoding: 'utf8' });
     const bundle = built.status === 0 ? path.join(bundleDir, 'vrngd.js') : null;
     if (!bundle) ctx.log(`seed-latency: no bundle (${(built.stderr || '').trim().split('\n').pop()}); skipping its row`);
     const s = { node: [], seed: [], bundle: [], device: [], inner: [] };

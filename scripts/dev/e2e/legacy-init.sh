@@ -1,5 +1,5 @@
 #!/bin/sh
-# TEST ONLY: /init of the legacy-kernel e2e guests (scripts/e2e/legacy-guest.sh).
+# TEST ONLY: /init of the legacy-kernel e2e guests (scripts/dev/e2e/legacy-guest.sh).
 # Runs the cases named on the kernel command line (e2e.cases=a,b,c) in order,
 # printing "E2E-..." lines on the console for test/e2e/legacy-kernels.test.ts,
 # then powers off. Timing and sampling are done by /e2e/legacy-probe (one process,

@@ -2,7 +2,7 @@
 # Boots one of the legacy guest kernels (../shared/guest-kernels: upstream 3.10.108
 # or 5.4.59, virtio-rng built in) under QEMU TCG with the legacy-guest.sh initramfs
 # and a virtio-rng device fed from the host's /dev/urandom, runs the cases named in
-# CASES (comma-separated, see scripts/e2e/legacy-init.sh) and writes the serial
+# CASES (comma-separated, see scripts/dev/e2e/legacy-init.sh) and writes the serial
 # console to LOG. The guest powers itself off when done.
 # Usage: legacy-boot.sh KERNEL INITRD LOG CASES   (exit: QEMU's; 124 on timeout)
 # Env: VRNGD_E2E_BOOT_TIMEOUT (seconds, default 600).

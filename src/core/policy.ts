@@ -39,7 +39,16 @@ export interface Plan {
   reseed: Schedule | null;
   /** One line for the log and sd_notify STATUS. */
   summary: string;
+  /**
+   * Whether sources read ahead (keep the next block ready). Where the daemon takes
+   * blocks as fast as they come (fill, seed, test) a read is always outstanding;
+   * where it takes one now and then (reseed) or none (idle), a read ahead would
+   * hold bytes that are stale by the time they are mixed, so sources read on demand.
+   */
+  readAhead: boolean;
 }
+
+const READS_AHEAD: ReadonlySet<FeedMode> = new Set<FeedMode>(['fill', 'seed', 'test']);
 
 export function fillWatermark(kernel: KernelView, requestedBits: number | null): number {
   // -W 0 (rngd: leave write_wakeup_threshold alone): top up to the kernel's own wake level
@@ -48,7 +57,7 @@ export function fillWatermark(kernel: KernelView, requestedBits: number | null):
   return Math.min(requestedBits, kernel.poolsizeBits);
 }
 
-export function planFeeding(input: { kernel: KernelView; activeSources: number; standbyNote: string | null; test: boolean; fillWatermarkBits: number | null; reseed: Schedule | null }): Plan {
+function decidePlan(input: { kernel: KernelView; activeSources: number; standbyNote: string | null; test: boolean; fillWatermarkBits: number | null; reseed: Schedule | null }): Omit<Plan, 'readAhead'> {
   const { kernel } = input;
   const watermark = fillWatermark(kernel, input.fillWatermarkBits);
   const base = { fillWatermarkBits: watermark, reseed: null };
@@ -66,6 +75,12 @@ export function planFeeding(input: { kernel: KernelView; activeSources: number; 
     mode: 'fill',
     summary: `${kernel.regime} kernel: filling to ${watermark} bits when entropy_avail drops below ${kernel.writeWakeupThresholdBits}`,
   };
+}
+
+/** The feeding plan for a kernel and the sources in use: the daemon asks once at start and once per change. */
+export function planFeeding(input: { kernel: KernelView; activeSources: number; standbyNote: string | null; test: boolean; fillWatermarkBits: number | null; reseed: Schedule | null }): Plan {
+  const plan = decidePlan(input);
+  return { ...plan, readAhead: READS_AHEAD.has(plan.mode) };
 }
 
 export function describeSchedule(s: Schedule): string {

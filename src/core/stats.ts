@@ -1,12 +1,56 @@
-// Daemon statistics: counters and their three renderings — the state file's
-// DaemonState, a one-line summary for the log, and Prometheus text for the
-// node_exporter textfile collector. Pure: the daemon feeds it numbers.
-import type { DaemonState, FipsFailureCounts, SourceStats } from '../daemon/state-file';
-import type { InjectTotals } from '../kernel/injector';
+// Daemon statistics: DaemonState (what the state file holds and `vrngd status`
+// reads), and its two other renderings — a one-line summary for the log and
+// Prometheus text for the node_exporter textfile collector. Pure: the daemon
+// feeds it numbers.
+import type { SourceState } from './source-health';
 
-/** The injector's counters (bitsCredited is what the kernel's count rose by, bitsAsked what was asked) and the reseeds. */
-export interface StatsTotals extends InjectTotals {
-  reseeds: number;
+export interface FipsFailureCounts {
+  monobit: number;
+  poker: number;
+  runs: number;
+  longRun: number;
+  continuousRun: number;
+}
+
+export interface SourceStats {
+  name: string;
+  path: string;
+  state: SourceState;
+  /** Bits credited per byte, 0..8. */
+  quality: number;
+  bytesRead: number;
+  blocksPassed: number;
+  blocksFailed: number;
+  stalls: number;
+  /** Failed blocks that repeated earlier data (counted in blocksFailed too). */
+  blocksRepeated?: number;
+  /** Configured but deliberately not read (e.g. the kernel's hwrng thread feeds the device). */
+  standby?: boolean;
+}
+
+export interface DaemonState {
+  pid: number;
+  startedAt: string;
+  updatedAt: string;
+  regime: string;
+  /** Why the daemon is (not) feeding, for humans: e.g. "kernel hwrng thread feeds /dev/hwrng; not competing". */
+  mode: string;
+  /** Bits the kernel credited: the rise of its count (RNDGETENTCNT) around each injection. */
+  bitsCredited: number;
+  /** Bits vrngd asked for in RNDADDENTROPY (more than bitsCredited where the kernel credits asymptotically). */
+  bitsAsked?: number;
+  bytesInjected: number;
+  injections: number;
+  entropyBeforeBits: number | null;
+  entropyAfterBits: number | null;
+  sources: SourceStats[];
+  fipsFailures: FipsFailureCounts;
+  /** RNDRESEEDCRNG calls that succeeded. */
+  reseeds?: number;
+  /** Feeding mode: fill, seed, reseed, idle, test. */
+  feedMode?: string;
+  /** The reseed schedule in force, or null when no timer is armed. */
+  reseedSchedule?: string | null;
 }
 
 export function sumFipsFailures(sources: Array<{ fipsFailures: FipsFailureCounts }>): FipsFailureCounts {

@@ -1,7 +1,9 @@
-// The feeding daemon: the composition of sources (SourceRunner + BlockGate), the
-// feeding policy (core/policy.ts), the kernel (RandomDevice port), schedules,
-// statistics, the state file and sd_notify. Signals and process exit belong to
-// the caller (cli/commands/run.ts), which calls stop(), reload() and logStats().
+// The feed loop: takes passing blocks from the sources (SourceRunner + BlockGate),
+// feeds them through the Injector (credit policy) to the kernel (RandomDevice
+// port) in the mode the feeding policy chose (core/policy.ts), and reports state
+// changes to the log, sd_notify and the Publisher (publisher.ts: state file,
+// metrics, stats timer). Signals belong to the composition (compose.ts), which
+// calls stop(), reload() and logStats(); exit statuses belong to the CLI.
 //
 // Wakeups, by design (no polling loops): a read outstanding on a source (and its
 // stall timer), poll(2) on /dev/random in the fill mode, one timer per scheduled
@@ -14,26 +16,27 @@
 // safety re-check, at most the addon's MAX_POLL_MS = 60 s) and stop() ends it at once
 // through RandomDevice.interruptPoll() (the addon's wake pipe): no wakeups while the
 // pool is full, and shutdown stays immediate.
-import { CliError, EX } from '../cli/exit';
 import type { RunConfig } from '../core/config';
 import { daemonCreditPolicy } from '../core/credit-policy';
+import { DomainError } from '../core/errors';
 import { FeedMode, KernelView, Plan, planFeeding, describeSchedule, standbyReason } from '../core/policy';
 import type { BlockGate } from '../core/gate';
 import { DEFAULT_HEALTH, HealthOptions } from '../core/source-health';
 import type { EntropySource } from '../sources/entropy-source';
-import { prometheusText, StatsTotals, sumFipsFailures, summaryLine } from '../core/stats';
+import { DaemonState, sumFipsFailures, summaryLine } from '../core/stats';
 import { errorCode, isPermission } from '../kernel/errors';
-import { emptyInjectTotals, Injector } from '../kernel/injector';
-import type { RandomDevice } from '../kernel/random-device';
+import { emptyInjectTotals, Injector, InjectTotals } from '../kernel/injector';
+import { pollConstants, PollConstants, RandomDevice } from '../kernel/random-device';
 import type { Logger } from '../log/logger';
+import { Publisher } from './publisher';
 import type { Notifier } from './sd-notify';
 import { Scheduler } from './scheduler';
 import { SourceRunner } from './source-runner';
-import type { DaemonState } from './state-file';
 
-const POLLOUT = 4;
-/** The addon's longest poll(2) timeout (binding.constants.MAX_POLL_MS). */
-const MAX_POLL_MS = 60000;
+/** The injector's counters (bitsCredited is what the kernel's count rose by, bitsAsked what was asked) and the reseeds. */
+export interface StatsTotals extends InjectTotals {
+  reseeds: number;
+}
 
 export interface DaemonDeps {
   config: RunConfig;
@@ -64,6 +67,8 @@ export interface DaemonDeps {
   /** Coalescing delay for state-file writes. */
   publishDelayMs?: number;
   pid?: number;
+  /** POLLOUT and MAX_POLL_MS; default the addon's (binding.constants). */
+  poll?: PollConstants;
 }
 
 class Stopped extends Error {}
@@ -74,7 +79,7 @@ export class Daemon {
   private readonly injector: Injector | null;
   private readonly startedAt = new Date().toISOString();
   private stopped = false;
-  private fatal: CliError | null = null;
+  private fatal: DomainError | null = null;
   private blockWaiter: (() => void) | null = null;
   private stopWaiters: Array<() => void> = [];
   private leftover: { data: Uint8Array; quality: number } | null = null;
@@ -82,14 +87,10 @@ export class Daemon {
   /** write_wakeup_threshold as the fill mode raised it, and the value it found (restored at stop). */
   private raisedWakeup: { bits: number; was: number } | null = null;
   private reseedScheduler: Scheduler | null = null;
-  private statsScheduler: Scheduler | null = null;
   private watchdogTimer: ReturnType<typeof setInterval> | null = null;
-  private publishTimer: ReturnType<typeof setTimeout> | null = null;
-  private stateWriteFailed = false;
-  private metricsWriteFailed = false;
+  private readonly publisher: Publisher;
   private allLostSaid = false;
-  private lastStatsLine = '';
-  private loopDone: Promise<number> | null = null;
+  private loopDone: Promise<DomainError | null> | null = null;
   private rr = 0;
   private reseedsDone = 0;
   private readonly standbyNotes = new Map<SourceRunner, string>();
@@ -103,7 +104,17 @@ export class Daemon {
           debug: (line) => deps.logger.debug(line),
         })
       : null;
-    this.plan = planFeeding({ kernel: deps.kernel, activeSources: 0, standbyNote: null, test: deps.config.test, fillWatermarkBits: deps.config.fillWatermarkBits, reseed: null });
+    this.publisher = new Publisher({
+      logger: deps.logger,
+      snapshot: () => this.state(),
+      writeState: deps.writeState,
+      writeMetrics: deps.writeMetrics,
+      publishDelayMs: deps.publishDelayMs,
+      stats: deps.config.stats,
+      statsExplicit: deps.config.statsExplicit,
+    });
+    // before start(): nothing is read yet (the plan start() decides replaces it)
+    this.plan = { mode: deps.config.test ? 'test' : 'idle', fillWatermarkBits: 0, reseed: null, summary: 'starting: the sources are opening', readAhead: false };
   }
 
   /** What was asked, credited (the kernel's count) and reseeded so far. */
@@ -115,7 +126,7 @@ export class Daemon {
     return this.plan.mode;
   }
 
-  /** Opens sources and decides the plan. Throws CliError 69 when no source is usable. */
+  /** Opens sources and decides the plan. Throws DomainError 'unavailable' when no source is usable. */
   async start(): Promise<void> {
     const { config, kernel, logger } = this.deps;
     for (const w of config.warnings) logger.warning(w);
@@ -150,27 +161,25 @@ export class Daemon {
     if (this.stopped) return;
     if (active.length > 0 && failures.length === active.length) {
       for (const r of this.deps.runners) r.stop();
-      throw new CliError(`no usable entropy source (tried ${failures.join('; ')})`, EX.UNAVAILABLE);
+      throw new DomainError(`no usable entropy source (tried ${failures.join('; ')})`, 'unavailable');
     }
     const standbyNote = [...this.standbyNotes.entries()].map(([r, n]) => `${r.source.name}: ${n}`)[0] ?? null;
-    this.plan = planFeeding({ kernel, activeSources: active.length, standbyNote, test: config.test, fillWatermarkBits: config.fillWatermarkBits, reseed: config.reseed });
+    this.replan(kernel, standbyNote);
     // said once: in the idle summary, or (when other sources feed) on its own line
     if (this.plan.mode !== 'idle') for (const [r, note] of this.standbyNotes) logger.notice(`${r.source.name} (${r.source.path}): standby: ${note}`);
-    for (const r of active) r.prefetch = this.plan.mode === 'fill' || this.plan.mode === 'seed' || this.plan.mode === 'test';
     logger.notice(this.plan.summary);
     if (this.plan.mode === 'fill') this.raiseWakeupThreshold();
     if (this.deps.notifier.watchdogIntervalMs) {
       this.watchdogTimer = setInterval(() => this.deps.notifier.watchdog(), Math.max(1, Math.floor(this.deps.notifier.watchdogIntervalMs / 2)));
     }
     this.deps.notifier.ready(this.statusText());
-    this.armStats();
-    this.publishNow();
+    this.publisher.now();
     this.loopDone = this.loop();
   }
 
-  /** Resolves with the exit status when the daemon has stopped (0, or 77 on EPERM...). */
-  async done(): Promise<number> {
-    return this.loopDone ?? EX.OK;
+  /** Resolves when the daemon has stopped: null after stop(), or the failure that stopped it (EPERM on RNDADDENTROPY...). */
+  async done(): Promise<DomainError | null> {
+    return this.loopDone ?? null;
   }
 
   /** Stops at once: no wait for any outstanding read (reader children are killed). */
@@ -180,16 +189,13 @@ export class Daemon {
     this.deps.notifier.stopping();
     for (const r of this.deps.runners) r.stop();
     this.reseedScheduler?.cancel();
-    this.statsScheduler?.cancel();
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
-    if (this.publishTimer) clearTimeout(this.publishTimer);
     this.watchdogTimer = null;
-    this.publishTimer = null;
     this.deps.device?.interruptPoll?.(); // a fill-mode poll(2) ends now, not at its timeout
     this.restoreWakeupThreshold();
     this.blockWaiter?.();
     for (const w of this.stopWaiters.splice(0)) w();
-    this.publishNow();
+    this.publisher.stop();
   }
 
   /** SIGHUP: reopen every source (the caller reopens the log file). */
@@ -242,7 +248,7 @@ export class Daemon {
       this.deps.logger.notice('an entropy source is available again');
     }
     this.deps.notifier.status(this.statusText());
-    this.publishSoon();
+    this.publisher.soon();
   }
 
   onBlock(): void {
@@ -257,7 +263,7 @@ export class Daemon {
     return `${this.plan.summary}; sources: ${sources || 'none'}; ${t?.bitsCredited ?? 0} bits credited (asked ${t?.bitsAsked ?? 0})`;
   }
 
-  private async loop(): Promise<number> {
+  private async loop(): Promise<DomainError | null> {
     try {
       while (!this.stopped) {
         switch (this.plan.mode) {
@@ -280,15 +286,15 @@ export class Daemon {
       }
     } catch (e: unknown) {
       if (!(e instanceof Stopped)) {
-        if (e instanceof CliError) this.fatal = e;
+        if (e instanceof DomainError) this.fatal = e;
         else throw e;
         await this.stop();
       }
     }
-    return this.fatal ? this.fatal.exitCode : EX.OK;
+    return this.fatal;
   }
 
-  get fatalError(): CliError | null {
+  get fatalError(): DomainError | null {
     return this.fatal;
   }
 
@@ -312,7 +318,7 @@ export class Daemon {
         const block = r.take();
         if (block) {
           this.rr = (this.rr + i + 1) % Math.max(1, runners.length);
-          this.publishSoon();
+          this.publisher.soon();
           return { data: block, quality: r.source.quality };
         }
       }
@@ -338,12 +344,12 @@ export class Daemon {
     try {
       result = injector.inject(block.data, block.quality, untilBits);
     } catch (e: unknown) {
-      if (isPermission(e)) throw new CliError(`RNDADDENTROPY on ${this.deps.config.randomDevice}: permission denied: needs CAP_SYS_ADMIN (run as root or grant the capability)`, EX.NOPERM);
+      if (isPermission(e)) throw new DomainError(`RNDADDENTROPY on ${this.deps.config.randomDevice}: permission denied: needs CAP_SYS_ADMIN (run as root or grant the capability)`, 'noperm');
       const message = e instanceof Error ? e.message : String(e);
-      throw new CliError(`RNDADDENTROPY on ${this.deps.config.randomDevice} failed: ${errorCode(e) ?? ''} ${message}`.trim(), EX.OSERR);
+      throw new DomainError(`RNDADDENTROPY on ${this.deps.config.randomDevice} failed: ${errorCode(e) ?? ''} ${message}`.trim(), 'oserr');
     }
     if (result.consumed < block.data.length) this.leftover = { data: block.data.subarray(result.consumed), quality: block.quality };
-    this.publishSoon();
+    this.publisher.soon();
     return result.entropyBits;
   }
 
@@ -356,7 +362,7 @@ export class Daemon {
       this.deps.logger.notice('crng is ready');
       this.reseedCrng();
       this.reseedsDone = 1; // the reseed mode's first mix was this one
-      this.replan({ ...this.deps.kernel, crngReady: true });
+      this.replan({ ...this.deps.kernel, crngReady: true }, null);
     }
   }
 
@@ -373,16 +379,23 @@ export class Daemon {
     }
   }
 
-  private replan(kernel: KernelView): void {
-    const active = this.deps.runners.filter((r) => r.active).length;
+  /**
+   * The one place the plan is decided: at start (with the standby note for the
+   * idle summary; start() says it) and when the kernel changes (the crng became
+   * ready; said here when the mode changes). Sources read ahead as the plan says.
+   */
+  private replan(kernel: KernelView, standbyNote: string | null): void {
+    const { config } = this.deps;
+    const starting = this.loopDone === null;
     const before = this.plan.mode;
-    this.plan = planFeeding({ kernel, activeSources: active, standbyNote: null, test: this.deps.config.test, fillWatermarkBits: this.deps.config.fillWatermarkBits, reseed: this.deps.config.reseed });
-    for (const r of this.deps.runners) r.prefetch = this.plan.mode === 'fill' || this.plan.mode === 'seed';
-    if (before !== this.plan.mode) {
+    const active = this.deps.runners.filter((r) => r.active);
+    this.plan = planFeeding({ kernel, activeSources: active.length, standbyNote, test: config.test, fillWatermarkBits: config.fillWatermarkBits, reseed: config.reseed });
+    for (const r of active) r.prefetch = this.plan.readAhead;
+    if (!starting && before !== this.plan.mode) {
       this.deps.logger.notice(this.plan.summary);
       this.deps.notifier.status(this.statusText());
-      this.armStats();
     }
+    this.publisher.armStats(this.plan.mode !== 'idle');
   }
 
   /** fill (legacy/assisted): top up to the watermark, then sleep until the kernel wants entropy. */
@@ -395,7 +408,7 @@ export class Daemon {
       if (entropy === null) break; // plain-file target: one block per wakeup
     }
     if (this.stopped) return;
-    this.publishNow(); // the pool is full: a natural point to publish, before sleeping
+    this.publisher.now(); // the pool is full: a natural point to publish, before sleeping
     await this.waitForWant();
   }
 
@@ -406,6 +419,7 @@ export class Daemon {
    */
   private async waitForWant(): Promise<void> {
     const device = this.deps.device as RandomDevice;
+    const { POLLOUT, MAX_POLL_MS } = this.deps.poll ?? pollConstants();
     const timeoutMs = Math.min(MAX_POLL_MS, Math.max(1, this.deps.safetyCheckMs ?? MAX_POLL_MS));
     while (!this.stopped) {
       const revents = await device.poll(POLLOUT, timeoutMs);
@@ -468,63 +482,9 @@ export class Daemon {
     const block = await this.takeBlock();
     this.inject(block, null);
     const reseeded = this.reseedCrng();
-    this.publishNow();
+    this.publisher.now();
     if (!(this.injector as Injector).credits) return; // said once: the target is no random device
     this.deps.logger.info(`reseed: mixed ${block.data.length} B${reseeded ? ' and the kernel reseeded its crng' : '; this kernel has no RNDRESEEDCRNG (the crng takes the bytes at its next reseed)'}`);
-  }
-
-  /**
-   * --stats: the hourly (default) summary runs only while the daemon feeds (a
-   * schedule, fill or seed mode), or when --stats was given explicitly: an idle
-   * daemon has nothing new to report and no reason to wake up. The line is logged
-   * at info only when something changed since the last one (rngd users complain
-   * about hourly noise), at debug otherwise.
-   */
-  private armStats(): void {
-    const s = this.deps.config.stats;
-    const wanted = s !== null && (this.deps.config.statsExplicit || this.plan.mode !== 'idle');
-    if (!wanted || this.statsScheduler || this.stopped) return;
-    const scheduler = new Scheduler(s);
-    this.statsScheduler = scheduler;
-    const tick = async (): Promise<void> => {
-      while (!this.stopped && (await scheduler.next())) {
-        const st = this.state();
-        const line = summaryLine({ ...st, entropyAfterBits: null, entropyBeforeBits: null });
-        if (line !== this.lastStatsLine) this.deps.logger.info(summaryLine(st));
-        else this.deps.logger.debug(summaryLine(st));
-        this.lastStatsLine = line;
-      }
-    };
-    void tick();
-  }
-
-  private publishSoon(): void {
-    if (this.publishTimer || this.stopped) return;
-    this.publishTimer = setTimeout(() => {
-      this.publishTimer = null;
-      this.publishNow();
-    }, this.deps.publishDelayMs ?? 1000);
-  }
-
-  private publishNow(): void {
-    if (this.publishTimer) clearTimeout(this.publishTimer);
-    this.publishTimer = null;
-    const state = this.state();
-    try {
-      this.deps.writeState?.(state);
-      if (this.stateWriteFailed) this.deps.logger.notice('state file written again');
-      this.stateWriteFailed = false;
-    } catch (e: unknown) {
-      if (!this.stateWriteFailed) this.deps.logger.warning(`cannot write the state file: ${e instanceof Error ? e.message : String(e)}; feeding goes on (said once)`);
-      this.stateWriteFailed = true;
-    }
-    try {
-      this.deps.writeMetrics?.(prometheusText(state));
-      this.metricsWriteFailed = false;
-    } catch (e: unknown) {
-      if (!this.metricsWriteFailed) this.deps.logger.warning(`cannot write the metrics file: ${e instanceof Error ? e.message : String(e)} (said once)`);
-      this.metricsWriteFailed = true;
-    }
   }
 }
 

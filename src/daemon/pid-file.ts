@@ -1,5 +1,5 @@
 // The pid file and single-instance lock: -p/-b's pid file, and the lock beside the
-// state file (cli/commands/run.ts takeLock). The lock is flock(2) on the open pid
+// state file (daemon/compose.ts takeLock). The lock is flock(2) on the open pid
 // file, held by the daemon for its whole life and dropped by the kernel however it
 // dies, so a stale file never blocks and two starts can never both win (there is
 // no "remove the stale file" step to race on). The file says who holds it:
@@ -14,9 +14,10 @@
 // itself vrngd, does not. See flock(2), proc(5).
 import * as fs from 'fs';
 import * as path from 'path';
-import { CliError, EX } from '../cli/exit';
+import { DomainError } from '../core/errors';
 import { lstatIfExists, makeDirs, openLockFile } from '../fs/safe-file';
 import { loadBinding } from '../native/binding';
+import { pidAlive, readStateFile } from './state-file';
 
 export interface ProcessIdentity {
   pid: number;
@@ -112,7 +113,7 @@ const sleepMs = (ms: number): void => {
 };
 
 /**
- * Takes the lock on `file` and writes our pid and identity into it, refusing (69)
+ * Takes the lock on `file` and writes our pid and identity into it, refusing (kind unavailable: exit 69)
  * when a live vrngd holds it. Returns the release function (removes the file if it
  * is still ours, then closes it, which drops the lock). `names` is what the refusal
  * names besides the pid (default: the pid file).
@@ -151,13 +152,13 @@ export function acquirePidFile(file: string, pid: number = process.pid, names = 
       }
       const rec = parsePidFile(readFd(fd));
       if (rec && rec.pid !== process.pid && stillRunning(rec)) {
-        throw new CliError(`another vrngd is already running (pid ${rec.pid}, ${names})`, EX.UNAVAILABLE);
+        throw new DomainError(`another vrngd is already running (pid ${rec.pid}, ${names})`, 'unavailable');
       }
       // the holder writes its identity right after it locks: give it a moment
       if (Date.now() > deadline) {
         const holders = lockHolders(fs.fstatSync(fd)).filter((p) => p !== process.pid);
         const who = holders.length > 0 ? `pid ${holders.join(', ')}` : 'another process';
-        throw new CliError(`${names} is locked by ${who}, which is not the vrngd it names; refusing to start a second instance`, EX.UNAVAILABLE);
+        throw new DomainError(`${names} is locked by ${who}, which is not the vrngd it names; refusing to start a second instance`, 'unavailable');
       }
       sleepMs(20);
     } finally {
@@ -167,4 +168,31 @@ export function acquirePidFile(file: string, pid: number = process.pid, names = 
       }
     }
   }
+}
+
+/** Whether pid runs the same executable as we do with our entry script among its arguments. */
+export function runsSameProgram(pid: number, procRoot = '/proc'): boolean {
+  const exe = processExe(pid, procRoot);
+  if (exe === null || exe !== processExe(process.pid, procRoot)) return false;
+  try {
+    const argv = fs.readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8').split('\0');
+    const script = process.argv[1];
+    return script !== undefined && argv.slice(1).some((a) => a === script || path.resolve(a) === path.resolve(script));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where the lock beside the state file cannot be taken (a read-only state
+ * directory), the state file stands in for it: a state file naming a live process
+ * that runs our executable and our entry script means a second instance, refused
+ * ('unavailable'). A state file left by a dead or recycled pid, or one naming a
+ * process that merely calls itself vrngd, does not block.
+ */
+export function refuseSecondInstance(stateFile: string): void {
+  const st = readStateFile(stateFile);
+  if (!st || !Number.isInteger(st.pid) || st.pid <= 0 || st.pid === process.pid || !pidAlive(st.pid)) return;
+  if (!runsSameProgram(st.pid)) return;
+  throw new DomainError(`another vrngd is already running (pid ${st.pid}, state file ${stateFile})`, 'unavailable');
 }

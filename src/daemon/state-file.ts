@@ -1,60 +1,12 @@
 // The daemon's state file: what `vrngd run` publishes and `vrngd status` reads.
 // Written atomically (temp file in the same directory, fsync, rename) so a
 // SIGKILL never leaves it torn, and read with a size cap. See rename(2).
+import type { DaemonState } from '../core/stats';
 import { readRegular, removeDeadTemps, writeFileAtomic } from '../fs/safe-file';
 
 export const DEFAULT_STATE_FILE = '/run/vrngd/state.json';
 
-export type SourceStateName = 'ok' | 'stalled' | 'failing' | 'disabled' | 'absent';
-
-export interface FipsFailureCounts {
-  monobit: number;
-  poker: number;
-  runs: number;
-  longRun: number;
-  continuousRun: number;
-}
-
-export interface SourceStats {
-  name: string;
-  path: string;
-  state: SourceStateName;
-  /** Bits credited per byte, 0..8. */
-  quality: number;
-  bytesRead: number;
-  blocksPassed: number;
-  blocksFailed: number;
-  stalls: number;
-  /** Failed blocks that repeated earlier data (counted in blocksFailed too). */
-  blocksRepeated?: number;
-  /** Configured but deliberately not read (e.g. the kernel's hwrng thread feeds the device). */
-  standby?: boolean;
-}
-
-export interface DaemonState {
-  pid: number;
-  startedAt: string;
-  updatedAt: string;
-  regime: string;
-  /** Why the daemon is (not) feeding, for humans: e.g. "kernel hwrng thread feeds /dev/hwrng; not competing". */
-  mode: string;
-  /** Bits the kernel credited: the rise of its count (RNDGETENTCNT) around each injection. */
-  bitsCredited: number;
-  /** Bits vrngd asked for in RNDADDENTROPY (more than bitsCredited where the kernel credits asymptotically). */
-  bitsAsked?: number;
-  bytesInjected: number;
-  injections: number;
-  entropyBeforeBits: number | null;
-  entropyAfterBits: number | null;
-  sources: SourceStats[];
-  fipsFailures: FipsFailureCounts;
-  /** RNDRESEEDCRNG calls that succeeded. */
-  reseeds?: number;
-  /** Feeding mode: fill, seed, reseed, idle, test. */
-  feedMode?: string;
-  /** The reseed schedule in force, or null when no timer is armed. */
-  reseedSchedule?: string | null;
-}
+export type { DaemonState, FipsFailureCounts, SourceStats } from '../core/stats';
 
 /**
  * Writes the state atomically through src/fs/safe-file.ts (checked directory,
@@ -62,7 +14,7 @@ export interface DaemonState {
  * (the temp file is removed); the daemon decides how loudly to say so.
  */
 export function writeStateFile(file: string, state: DaemonState): void {
-  writeFileAtomic(file, `${JSON.stringify(state)}\n`, { mode: 0o644, durable: true, what: 'state file' });
+  writeFileAtomic(file, `${JSON.stringify(state)}\n`, { mode: 0o644, what: 'state file' });
 }
 
 /**

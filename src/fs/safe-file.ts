@@ -16,7 +16,7 @@
 // is not ours. See open(2) O_NOFOLLOW/O_EXCL, rename(2), path_resolution(7).
 import * as fs from 'fs';
 import * as path from 'path';
-import { CliError, EX } from '../cli/exit';
+import { DomainError } from '../core/errors';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_DIRECTORY } = fs.constants;
 
@@ -65,7 +65,7 @@ export class TrustedDir {
     for (let i = 1; i <= given.length; i++) {
       const p = `/${given.slice(0, i).join('/')}`;
       const st = fs.lstatSync(p);
-      if (st.isSymbolicLink() && st.uid !== 0 && st.uid !== euid()) throw new CliError(`${what}: ${p} is a symbolic link owned by uid ${st.uid}; refusing`, EX.NOPERM);
+      if (st.isSymbolicLink() && st.uid !== 0 && st.uid !== euid()) throw new DomainError(`${what}: ${p} is a symbolic link owned by uid ${st.uid}; refusing`, 'noperm');
     }
     const real = fs.realpathSync(dir);
     const parts = real.split('/').filter(Boolean);
@@ -73,15 +73,15 @@ export class TrustedDir {
     for (let i = 0; i <= parts.length; i++) {
       if (i > 0) cur = path.join(cur, parts[i - 1] as string);
       const st = fs.lstatSync(cur);
-      if (!st.isDirectory()) throw new CliError(`${what}: ${cur} changed while it was checked; refusing`, EX.NOPERM);
+      if (!st.isDirectory()) throw new DomainError(`${what}: ${cur} changed while it was checked; refusing`, 'noperm');
       const why = untrustedReason(st);
-      if (why) throw new CliError(`${what}: directory ${cur} is ${why}; refusing to write there as uid ${euid()}`, EX.NOPERM);
+      if (why) throw new DomainError(`${what}: directory ${cur} is ${why}; refusing to write there as uid ${euid()}`, 'noperm');
     }
     const fd = fs.openSync(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     try {
       const st = fs.fstatSync(fd);
       const last = fs.lstatSync(real);
-      if (st.ino !== last.ino || st.dev !== last.dev || untrustedReason(st)) throw new CliError(`${what}: directory ${real} changed while it was checked; refusing`, EX.NOPERM);
+      if (st.ino !== last.ino || st.dev !== last.dev || untrustedReason(st)) throw new DomainError(`${what}: directory ${real} changed while it was checked; refusing`, 'noperm');
       const viaProc = fs.existsSync(`/proc/self/fd/${fd}/.`);
       return new TrustedDir(real, fd, (st.mode & 0o1000) !== 0, viaProc);
     } catch (e: unknown) {
@@ -110,11 +110,11 @@ export class TrustedDir {
       throw e;
     }
     if (this.sticky && (st.uid !== euid() || !st.isFile())) {
-      throw new CliError(`${what}: ${st.isSymbolicLink() ? 'a symbolic link' : st.isFile() ? 'a file' : 'something'} owned by uid ${st.uid} is in the way in the sticky directory ${this.dir}; refusing`, EX.CANTCREAT);
+      throw new DomainError(`${what}: ${st.isSymbolicLink() ? 'a symbolic link' : st.isFile() ? 'a file' : 'something'} owned by uid ${st.uid} is in the way in the sticky directory ${this.dir}; refusing`, 'cantcreat');
     }
-    if (regularOnly && !st.isFile()) throw new CliError(`${what}: not a regular file (${st.isSymbolicLink() ? 'a symbolic link' : 'a special file'}); refusing`, EX.CANTCREAT);
+    if (regularOnly && !st.isFile()) throw new DomainError(`${what}: not a regular file (${st.isSymbolicLink() ? 'a symbolic link' : 'a special file'}); refusing`, 'cantcreat');
     // a hard link planted to some other file (fs.protected_hardlinks=0) would be written through
-    if (st.isFile() && st.nlink > 1) throw new CliError(`${what}: has ${st.nlink} hard links; refusing`, EX.CANTCREAT);
+    if (st.isFile() && st.nlink > 1) throw new DomainError(`${what}: has ${st.nlink} hard links; refusing`, 'cantcreat');
     return st;
   }
 
@@ -150,8 +150,6 @@ export const tempPrefix = (base: string, pid = process.pid): string => `.${base}
 
 export interface WriteOptions {
   mode: number;
-  /** fsync the file before the rename and the directory after it. */
-  durable: boolean;
   /** Names the file in refusals ("state file"). */
   what: string;
   /** Create the directory (one level, this mode) when it is missing. */
@@ -206,8 +204,10 @@ function writeAll(fd: number, data: Uint8Array): void {
 }
 
 /**
- * Replaces `file` atomically: an O_EXCL temp file in the same (checked) directory,
- * written, optionally fsynced, renamed over `file`. The temp file is removed on any
+ * The one atomic writer (state file, metrics file, seed file): an O_EXCL temp
+ * file in the same (checked) directory, written, fsynced, renamed over `file`,
+ * and the directory fsynced, so a crash or power cut leaves the old file or the
+ * new one, never a torn or empty one. The temp file is removed on any
  * failure (a full disk leaves nothing behind).
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array, o: WriteOptions): void {
@@ -218,7 +218,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, o: Writ
     try {
       try {
         writeAll(tmp.fd, bytes);
-        if (o.durable) fs.fsyncSync(tmp.fd);
+        fs.fsyncSync(tmp.fd);
       } finally {
         fs.closeSync(tmp.fd);
       }
@@ -227,7 +227,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, o: Writ
       fs.rmSync(d.entry(tmp.name), { force: true });
       throw e;
     }
-    if (o.durable) d.fsync();
+    d.fsync();
   });
 }
 
@@ -280,7 +280,7 @@ export function openAppend(file: string, o: { mode: number; what: string }): num
     const fd = fs.openSync(d.entry(base), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, o.mode);
     try {
       const st = fs.fstatSync(fd);
-      if (!st.isFile() || st.nlink > 1 || (d.sticky && st.uid !== euid())) throw new CliError(`${o.what} ${file}: not our regular file; refusing`, EX.CANTCREAT);
+      if (!st.isFile() || st.nlink > 1 || (d.sticky && st.uid !== euid())) throw new DomainError(`${o.what} ${file}: not our regular file; refusing`, 'cantcreat');
       return fd;
     } catch (e: unknown) {
       fs.closeSync(fd);
@@ -308,7 +308,7 @@ export function openLockFile(file: string, o: { mode: number; what: string }): {
     const st = fs.fstatSync(fd);
     if (!st.isFile() || st.nlink > 1 || (d.sticky && st.uid !== euid())) {
       fs.closeSync(fd);
-      throw new CliError(`${o.what} ${file}: not our regular file; refusing`, EX.CANTCREAT);
+      throw new DomainError(`${o.what} ${file}: not our regular file; refusing`, 'cantcreat');
     }
     return { fd, created, dir: d, base };
   } catch (e: unknown) {

@@ -32,6 +32,16 @@ export interface RandomDevice {
   close(): void;
 }
 
+/** poll(2)'s POLLOUT and the addon's longest poll timeout, from the binding (never copied). */
+export interface PollConstants {
+  POLLOUT: number;
+  MAX_POLL_MS: number;
+}
+
+export function pollConstants(binding: RndBinding = loadBinding()): PollConstants {
+  return { POLLOUT: binding.constants.POLLOUT, MAX_POLL_MS: binding.constants.MAX_POLL_MS };
+}
+
 export interface LinuxRandomDeviceOptions {
   path?: string;
   binding?: RndBinding;

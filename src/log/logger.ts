@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Writable } from 'stream';
 import * as winston from 'winston';
-import { CliError } from '../cli/exit';
+import { DomainError } from '../core/errors';
 import { makeDirs, openAppend } from '../fs/safe-file';
 
 export type Level = 'emerg' | 'alert' | 'crit' | 'error' | 'warning' | 'notice' | 'info' | 'debug';
@@ -81,14 +81,14 @@ class LogFileSink extends Writable {
   ) {
     super();
   }
-  /** Opens the file; a file we must not write (a link, a directory others can write) is a CliError. */
+  /** Opens the file; a file we must not write (a link, a directory others can write) is a DomainError. */
   open(): void {
     this.closeFd();
     try {
       makeDirs(path.dirname(path.resolve(this.file)));
       this.fd = openAppend(this.file, { mode: 0o640, what: 'log file' });
     } catch (e: unknown) {
-      if (e instanceof CliError) throw e;
+      if (e instanceof DomainError) throw e;
       this.trouble.failed(e);
     }
   }

@@ -9,7 +9,7 @@
 // written: its bytes would be credited. See unlink(2), rename(2), fsync(2).
 import * as path from 'path';
 import * as fs from 'fs';
-import { CliError } from '../cli/exit';
+import { DomainError } from '../core/errors';
 import { fromNativeError } from '../kernel/errors';
 import { makeDirs, readRegular, TrustedDir, writeFileAtomic } from '../fs/safe-file';
 
@@ -21,13 +21,13 @@ export interface TakenSeed {
 const MAX_SEED_FILE_BYTES = 65536;
 
 const rethrow = (e: unknown): never => {
-  throw e instanceof CliError ? e : fromNativeError(e);
+  throw e instanceof DomainError ? e : fromNativeError(e);
 };
 
 /**
  * Reads and removes the stored seed. null when there is none.
  * @throws KernelError when it exists but cannot be read or its removal cannot be synced (do not seed from it);
- *   CliError (77/73) when its directory or the file itself is not safe to trust.
+ *   DomainError (noperm/cantcreat) when its directory or the file itself is not safe to trust.
  */
 export function takeSeedFile(file: string): TakenSeed | null {
   let dir: TrustedDir;
@@ -64,7 +64,7 @@ export function takeSeedFile(file: string): TakenSeed | null {
 export function saveSeedFile(file: string, contents: Uint8Array): void {
   try {
     makeDirs(path.dirname(path.resolve(file)), 0o700);
-    writeFileAtomic(file, contents, { mode: 0o600, durable: true, what: 'seed file' });
+    writeFileAtomic(file, contents, { mode: 0o600, what: 'seed file' });
   } catch (e: unknown) {
     rethrow(e);
   }

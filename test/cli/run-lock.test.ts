@@ -5,7 +5,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { implicitPidFile } from '../../src/cli/commands/run';
+import { implicitPidFile } from '../../src/daemon/pid-file';
 import { readStateFile } from '../../src/daemon/state-file';
 import { CLI } from '../helpers/env';
 

@@ -6,7 +6,8 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { makeDirs, writeStateIn } from '../../src/cli/commands/run';
+import { writeStateIn } from '../../src/daemon/compose';
+import { makeDirs } from '../../src/fs/safe-file';
 import { readStateFile, type DaemonState } from '../../src/daemon/state-file';
 import { CLI, isRoot, skipReason, which } from '../helpers/env';
 

@@ -1,4 +1,5 @@
 // The real daemon loop against simulated kernels of every era, with fake timers.
+import { exitCodeFor } from '../../src/cli/exit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { biased, FakeSource, loneFailures, random, repeating, stuck, zeros } from '../fakes/fake-source';
 import { harness } from './harness';
@@ -63,7 +64,7 @@ describe('legacy kernels (2.6.32 / 3.10): fill on POLLOUT up to the watermark', 
       const st = h.daemon.state();
       expect(t.bitsAsked).toBeLessThanOrEqual(st.sources[0]!.blocksPassed * 2500 * 8);
       await h.daemon.stop();
-      expect(await h.daemon.done()).toBe(0); // the poll(2) in flight is interrupted
+      expect(await h.daemon.done()).toBeNull(); // the poll(2) in flight is interrupted
     });
   }
 
@@ -93,7 +94,7 @@ describe('legacy kernels (2.6.32 / 3.10): fill on POLLOUT up to the watermark', 
     expect(h.sim.pendingPolls).toBe(1);
     await h.daemon.stop();
     expect(h.sim.pendingPolls).toBe(0); // interrupted, no timer advanced
-    expect(await h.daemon.done()).toBe(0);
+    expect(await h.daemon.done()).toBeNull();
   });
 });
 
@@ -291,7 +292,7 @@ describe('stalls and faults', () => {
     h.sim.noPermission = true;
     await h.daemon.start();
     await vi.advanceTimersByTimeAsync(2000);
-    expect(await h.daemon.done()).toBe(77);
+    expect(exitCodeFor(await h.daemon.done())).toBe(77);
     expect(h.daemon.fatalError?.message).toMatch(/CAP_SYS_ADMIN/);
     expect(h.daemon.totals.bitsCredited).toBe(0);
   });
@@ -302,7 +303,7 @@ describe('stalls and faults', () => {
     const b = new FakeSource('pipe', '/run/feed', random, 10000, 8, 'pipe');
     b.openError = 'EACCES';
     const h = harness({ era: 'el6', sources: [a, b] });
-    await expect(h.daemon.start()).rejects.toMatchObject({ exitCode: 69, message: expect.stringMatching(/hwrng \(\/dev\/hwrng\): ENOENT.*pipe \(\/run\/feed\): EACCES/) });
+    await expect(h.daemon.start()).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/hwrng \(\/dev\/hwrng\): ENOENT.*pipe \(\/run\/feed\): EACCES/) });
     await vi.advanceTimersByTimeAsync(60000);
     expect(a.opens + b.opens).toBe(0); // no retries after giving up
   });
@@ -316,7 +317,7 @@ describe('stalls and faults', () => {
     expect(src.readOutstanding).toBe(true);
     await h.daemon.stop();
     expect(src.readOutstanding).toBe(false);
-    expect(await h.daemon.done()).toBe(0); // no poll slice to wait for
+    expect(await h.daemon.done()).toBeNull(); // no poll slice to wait for
     expect(h.notifier.sent.at(-1)).toBe('STOPPING=1');
   });
 });

@@ -3,6 +3,7 @@
 // that goes and comes back, the kernel refusing with EPERM (capability dropped
 // mid-run) or EINVAL. Rows of docs/reliability.md that test/daemon/daemon-sim.test.ts
 // does not already cover.
+import { exitCodeFor } from '../../src/cli/exit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KernelError } from '../../src/kernel/errors';
 import { FakeSource, random } from '../fakes/fake-source';
@@ -150,7 +151,7 @@ describe('the kernel refusing', () => {
     expect(claimed).toBeGreaterThan(0);
     h.sim.noPermission = true;
     await vi.advanceTimersByTimeAsync(10000);
-    expect(await h.daemon.done()).toBe(77);
+    expect(exitCodeFor(await h.daemon.done())).toBe(77);
     expect(h.daemon.fatalError?.message).toMatch(/permission denied: needs CAP_SYS_ADMIN/);
     expect(h.daemon.fatalError?.message.split('\n')).toHaveLength(1);
     expect(h.daemon.totals.bitsAsked).toBe(claimed); // the refused call is not counted
@@ -179,7 +180,7 @@ describe('the kernel refusing', () => {
     expect(claimed).toBeGreaterThan(0);
     sim.refuse = 'EINVAL';
     await vi.advanceTimersByTimeAsync(10000);
-    expect(await daemon.done()).toBe(71);
+    expect(exitCodeFor(await daemon.done())).toBe(71);
     expect(daemon.fatalError?.message).toMatch(/RNDADDENTROPY on \/dev\/random failed: EINVAL/);
     expect(daemon.fatalError?.message.split('\n')).toHaveLength(1);
     expect(daemon.totals.bitsAsked).toBe(claimed);

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
 import { EX } from '../../src/cli/exit';
 
-const ALLOWED = new Set<number>([EX.OK, EX.FAIL, EX.USAGE, EX.DATAERR, EX.NOINPUT, EX.UNAVAILABLE, EX.OSERR, EX.IOERR, EX.TEMPFAIL, EX.NOPERM, EX.CONFIG]);
+const ALLOWED = new Set<number>([EX.OK, EX.FAIL, EX.USAGE, EX.NOINPUT, EX.UNAVAILABLE, EX.OSERR, EX.IOERR, EX.TEMPFAIL, EX.NOPERM]);
 
 afterAll(() => {
   process.exitCode = undefined;

@@ -239,7 +239,7 @@ function streamReader(stream: NodeJS.ReadableStream): ChunkReader {
       try {
         r = await it.next();
       } catch (e: unknown) {
-        throw new CliError(`check: cannot read standard input: ${describeError(e)}`, exitCodeFor(e, { input: true }) === EX.NOINPUT ? EX.NOINPUT : EX.IOERR);
+        throw new CliError(`check: cannot read standard input: ${describeError(e)}`, exitCodeFor(e, { stream: true }));
       }
       if (r.done) return null;
       return typeof r.value === 'string' ? Buffer.from(r.value, 'latin1') : r.value;

@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import { Command } from 'commander';
 import { ProgramDeps } from '../program';
-import { CliError, describeError, EX, usageError } from '../exit';
+import { CliError, describeError, EX, exitCodeFor, seedExitCode, usageError } from '../exit';
 import { formatSeedLine } from '../../core/seed-policy';
 import { fromNativeError } from '../../kernel/errors';
 import { LinuxRandomDevice } from '../../kernel/random-device';
@@ -120,12 +120,13 @@ export async function seedCommand(o: SeedCliOptions, deps: ProgramDeps): Promise
     const { seedFileError, ...report } = await seeder.run();
     // A seed file vrngd must not trust (another user's directory, a planted link) was
     // neither read nor written; the device seeding still ran, and the refusal is the exit status.
-    const refused = seedFileError instanceof CliError && (seedFileError.exitCode === EX.NOPERM || seedFileError.exitCode === EX.CANTCREAT) ? seedFileError : null;
-    const seedExit = report.outcome === 'seeded' ? EX.OK : report.outcome === 'no-device' ? EX.UNAVAILABLE : EX.TEMPFAIL;
-    const exitCode = seedExit === EX.OK && refused ? refused.exitCode : seedExit;
+    const fileExit = seedFileError ? exitCodeFor(seedFileError) : EX.OK;
+    const refused = fileExit === EX.NOPERM || fileExit === EX.CANTCREAT ? seedFileError : null;
+    const seedExit = seedExitCode(report.outcome);
+    const exitCode = seedExit === EX.OK && refused ? fileExit : seedExit;
     io.stdout.write(opts.json ? `${JSON.stringify({ ...report, exitCode })}\n` : `${formatSeedLine(report)}\n`);
     if (seedFileError && !(refused && seedExit === EX.OK)) io.stderr.write(`vrngd: ${describeError(seedFileError, `seed file ${opts.seedFile ?? ''}`)}\n`);
-    if (refused && seedExit === EX.OK) throw new CliError(`${describeError(refused, `seed file ${opts.seedFile ?? ''}`)} (the kernel was seeded from ${opts.device})`, refused.exitCode);
+    if (refused && seedExit === EX.OK) throw new CliError(`${describeError(refused, `seed file ${opts.seedFile ?? ''}`)} (the kernel was seeded from ${opts.device})`, fileExit);
     if (report.outcome === 'timeout') {
       throw new CliError(`seed: ${opts.device} gave too little before the ${opts.timeoutMs} ms timeout (${report.bytesRead} bytes, ${report.blocksPassed} blocks passed)`, EX.TEMPFAIL);
     }

@@ -3,12 +3,12 @@
 // availability is open(2)+close(2) for devices and CPUID for rdrand. Exit status
 // is honest (rngd -l always exits 1): 0 when at least one source is usable, 69
 // when none is.
-import * as fs from 'fs';
 import { Command } from 'commander';
 import { EX, usageError } from '../exit';
 import { CliIo } from '../io';
 import { ProgramDeps } from '../program';
 import { errorCode } from '../../kernel/errors';
+import { kernelViewOf, sameCharDevice } from '../../kernel/kernel-view';
 import { probeKernel } from '../../kernel/probe';
 import { standbyReason } from '../../core/policy';
 import { createSource } from '../../sources/open-source';
@@ -48,21 +48,7 @@ async function check(source: EntropySource): Promise<{ ok: boolean; reason: stri
 
 export async function collectSources(opts: Omit<ListOptions, 'json'>): Promise<SourceListing[]> {
   const probe = probeKernel({ hwrngDevice: '/dev/hwrng' });
-  const kernel = {
-    regime: probe.kernel.regime,
-    poolsizeBits: probe.kernel.poolsizeBits ?? 4096,
-    writeWakeupThresholdBits: probe.kernel.writeWakeupThresholdBits ?? 896,
-    crngReady: probe.kernel.crngReady,
-    kernelFeeder: probe.hwrng.kernelFeeder,
-  };
-  const rdev = (p: string): number | null => {
-    try {
-      const st = fs.statSync(p);
-      return st.isCharacterDevice() ? st.rdev : null;
-    } catch {
-      return null;
-    }
-  };
+  const kernel = kernelViewOf(probe);
   const out: SourceListing[] = [];
   const specs: Array<{ kind: SourceKind; path?: string; defaultEnabled: boolean }> = [
     { kind: 'hwrng', path: opts.rngDevice, defaultEnabled: true },
@@ -78,7 +64,7 @@ export async function collectSources(opts: Omit<ListOptions, 'json'>): Promise<S
       continue;
     }
     const { ok, reason } = await check(source);
-    const hw = spec.kind === 'hwrng' && rdev(opts.rngDevice) !== null && rdev(opts.rngDevice) === rdev('/dev/hwrng');
+    const hw = spec.kind === 'hwrng' && sameCharDevice(opts.rngDevice, '/dev/hwrng');
     out.push({
       name: source.name,
       kind: source.kind,

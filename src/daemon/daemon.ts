@@ -32,6 +32,7 @@ import { Publisher } from './publisher';
 import type { Notifier } from './sd-notify';
 import { Scheduler } from './scheduler';
 import { SourceRunner } from './source-runner';
+import { WakeupThreshold } from './wakeup-threshold';
 
 /** The injector's counters (bitsCredited is what the kernel's count rose by, bitsAsked what was asked) and the reseeds. */
 export interface StatsTotals extends InjectTotals {
@@ -84,8 +85,7 @@ export class Daemon {
   private stopWaiters: Array<() => void> = [];
   private leftover: { data: Uint8Array; quality: number } | null = null;
   private reseeds = 0;
-  /** write_wakeup_threshold as the fill mode raised it, and the value it found (restored at stop). */
-  private raisedWakeup: { bits: number; was: number } | null = null;
+  private readonly wakeup: WakeupThreshold;
   private reseedScheduler: Scheduler | null = null;
   private watchdogTimer: ReturnType<typeof setInterval> | null = null;
   private readonly publisher: Publisher;
@@ -104,6 +104,7 @@ export class Daemon {
           debug: (line) => deps.logger.debug(line),
         })
       : null;
+    this.wakeup = new WakeupThreshold(deps.wakeupThreshold, deps.kernel.writeWakeupThresholdBits, deps.logger);
     this.publisher = new Publisher({
       logger: deps.logger,
       snapshot: () => this.state(),
@@ -168,7 +169,7 @@ export class Daemon {
     // said once: in the idle summary, or (when other sources feed) on its own line
     if (this.plan.mode !== 'idle') for (const [r, note] of this.standbyNotes) logger.notice(`${r.source.name} (${r.source.path}): standby: ${note}`);
     logger.notice(this.plan.summary);
-    if (this.plan.mode === 'fill') this.raiseWakeupThreshold();
+    if (this.plan.mode === 'fill') this.wakeup.raise(Math.min(this.plan.fillWatermarkBits, kernel.poolsizeBits));
     if (this.deps.notifier.watchdogIntervalMs) {
       this.watchdogTimer = setInterval(() => this.deps.notifier.watchdog(), Math.max(1, Math.floor(this.deps.notifier.watchdogIntervalMs / 2)));
     }
@@ -192,7 +193,7 @@ export class Daemon {
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.watchdogTimer = null;
     this.deps.device?.interruptPoll?.(); // a fill-mode poll(2) ends now, not at its timeout
-    this.restoreWakeupThreshold();
+    this.wakeup.restore();
     this.blockWaiter?.();
     for (const w of this.stopWaiters.splice(0)) w();
     this.publisher.stop();
@@ -426,44 +427,7 @@ export class Daemon {
       if (this.stopped) return;
       if (revents & POLLOUT) return;
       const e = this.entropyBits();
-      if (e === null || e < this.wakeBelowBits()) return;
-    }
-  }
-
-  private wakeBelowBits(): number {
-    return this.raisedWakeup?.bits ?? this.deps.kernel.writeWakeupThresholdBits;
-  }
-
-  /**
-   * The kernel wakes a feeder (POLLOUT) only below write_wakeup_threshold: 128 bits
-   * on 2.6.32 and 3.10, which a reader of /dev/random empties in milliseconds, so a
-   * feeder that waits for it lets the pool touch 0 (seen on a booted 3.10 with a
-   * 1 KiB/s reader: 93 % of seconds above 128). rngd raises it to its fill
-   * watermark (-W) and so does vrngd, for as long as it runs: then every drop
-   * below the watermark wakes it. Said once; a refusal is said once and the
-   * daemon feeds on the kernel's own threshold.
-   */
-  private raiseWakeupThreshold(): void {
-    const was = this.deps.kernel.writeWakeupThresholdBits;
-    const target = Math.min(this.plan.fillWatermarkBits, this.deps.kernel.poolsizeBits);
-    if (!this.deps.wakeupThreshold || this.raisedWakeup || target <= was) return;
-    try {
-      this.deps.wakeupThreshold.set(target);
-      this.raisedWakeup = { bits: target, was };
-      this.deps.logger.notice(`write_wakeup_threshold ${was} → ${target} bits: the kernel wakes vrngd whenever the pool drops below the fill watermark (as rngd does; ${was} again at stop)`);
-    } catch (e: unknown) {
-      this.deps.logger.warning(`cannot raise write_wakeup_threshold to ${target}: ${errorCode(e) ?? String(e)}; refilling below ${was} only`);
-    }
-  }
-
-  private restoreWakeupThreshold(): void {
-    const r = this.raisedWakeup;
-    if (!r || !this.deps.wakeupThreshold) return;
-    this.raisedWakeup = null;
-    try {
-      this.deps.wakeupThreshold.set(r.was);
-    } catch (e: unknown) {
-      this.deps.logger.warning(`cannot restore write_wakeup_threshold to ${r.was}: ${errorCode(e) ?? String(e)}`);
+      if (e === null || e < this.wakeup.wakeBelowBits) return;
     }
   }
 

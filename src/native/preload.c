@@ -65,19 +65,10 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
-#ifndef SYS_getrandom
-#if defined(__x86_64__)
-#define SYS_getrandom 318
-#elif defined(__i386__)
-#define SYS_getrandom 355
-#elif defined(__aarch64__)
-#define SYS_getrandom 278
-#endif
-#endif
+#include "syscalls.h"
 
 #define VRNGD_GRND_NONBLOCK 0x0001
 #define VRNGD_GRND_RANDOM 0x0002

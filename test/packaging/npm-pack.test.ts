@@ -61,7 +61,7 @@ describe('npm pack → npm install ./vrngd-*.tgz', () => {
   it('the tarball carries every native source and the launcher', async () => {
     const { stdout } = await exec('tar', ['-tzf', tarball], { encoding: 'utf8' });
     const files = stdout.split('\n');
-    for (const f of ['package/binding.gyp', 'package/src/native/vrngd.c', 'package/src/native/preload.c', 'package/src/native/glibc-floor.h', 'package/scripts/vrngd', 'package/src/native/reader.c', 'package/dist/cli/main.js']) {
+    for (const f of ['package/binding.gyp', 'package/src/native/vrngd.c', 'package/src/native/addon.c', 'package/src/native/poll.c', 'package/src/native/rdrand.c', 'package/src/native/addon.h', 'package/src/native/syscalls.h', 'package/src/native/preload.c', 'package/src/native/glibc-floor.h', 'package/scripts/vrngd', 'package/src/native/reader.c', 'package/dist/cli/main.js']) {
       expect(files, f).toContain(f);
     }
   });

@@ -19,10 +19,6 @@ export class Backoff {
     return ms;
   }
 
-  get attempts(): number {
-    return this.attempt;
-  }
-
   reset(): void {
     this.attempt = 0;
   }

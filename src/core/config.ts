@@ -6,7 +6,8 @@
 // refused only where ignoring them would be unsafe (README "rngd compatibility").
 import { isValidCron } from './schedule';
 
-export type SourceName = 'hwrng' | 'rdrand' | 'pipe';
+/** The entropy sources vrngd knows (src/sources/: hwrng and pipe are DeviceSource, rdrand RdrandSource). */
+export type SourceKind = 'hwrng' | 'rdrand' | 'pipe';
 
 export type Schedule = { kind: 'cron'; expression: string } | { kind: 'interval'; everyMs: number };
 
@@ -76,7 +77,7 @@ export interface RunConfig {
   entropyPerByte: number;
   /** -s: bytes per RNDADDENTROPY call. */
   stepBytes: number;
-  sources: SourceName[];
+  sources: SourceKind[];
   pipePath: string | null;
   quiet: boolean;
   debug: boolean;
@@ -100,7 +101,7 @@ export interface RunConfig {
 
 // rngd 6.17's source table, in index order (rngd.c:162-175)
 const RNGD_SOURCES = ['hwrng', 'tpm', 'rdrand', 'darn', 'rndr', 'nist', 'jitter', 'pkcs11', 'rtlsdr', 'qrypt', 'namedpipe'] as const;
-const OURS: Record<string, SourceName> = { hwrng: 'hwrng', rdrand: 'rdrand', namedpipe: 'pipe', pipe: 'pipe' };
+const OURS: Record<string, SourceKind> = { hwrng: 'hwrng', rdrand: 'rdrand', namedpipe: 'pipe', pipe: 'pipe' };
 
 /** `-O namedpipe:path:X` or `--pipe X`, as the user wrote it. */
 const pipeLabel = (flag: string, p: string): string => (flag.endsWith(':') ? `${flag}${p}` : `${flag} ${p}`);
@@ -130,7 +131,7 @@ function schedule(flag: string, value: string): Schedule | null {
 }
 
 /** rngd's -x/-n argument: short-name prefix or index. */
-function sourceArg(flag: string, value: string, warnings: string[]): { ours: SourceName | null; rngdName: string } {
+function sourceArg(flag: string, value: string, warnings: string[]): { ours: SourceKind | null; rngdName: string } {
   const v = value.trim().toLowerCase();
   let rngdName: string | undefined;
   if (/^\d+$/.test(v)) {
@@ -151,7 +152,7 @@ export function parseRunOptions(raw: RawRunOptions): RunConfig {
   if (raw.background && raw.foreground) throw new ConfigError('-b/--background and -f/--foreground contradict each other');
   if (raw.useSlowSources) warnings.push('-u/--use-slow-sources ignored: vrngd has no slow sources');
 
-  const enabled = new Set<SourceName>(['hwrng']);
+  const enabled = new Set<SourceKind>(['hwrng']);
   // one pipe source: a second, different path (--pipe twice, or --pipe and -O namedpipe:path:) is refused, not dropped
   let pipePath: string | null = null;
   let pipeFrom = '';
@@ -245,7 +246,7 @@ export function parseRunOptions(raw: RawRunOptions): RunConfig {
     fillWatermarkBits,
     entropyPerByte,
     stepBytes,
-    sources: (['hwrng', 'rdrand', 'pipe'] as SourceName[]).filter((s) => enabled.has(s)),
+    sources: (['hwrng', 'rdrand', 'pipe'] as SourceKind[]).filter((s) => enabled.has(s)),
     pipePath,
     quiet: raw.quiet ?? false,
     debug: raw.debug ?? false,

@@ -50,10 +50,16 @@ export interface Plan {
 
 const READS_AHEAD: ReadonlySet<FeedMode> = new Set<FeedMode>(['fill', 'seed', 'test']);
 
+/** rngd's default fill watermark: 3/4 of the pool (3072 of 4096 bits); 4096 bits when the pool size is unknown. */
+export function defaultFillWatermarkBits(poolsizeBits: number | null): number {
+  return Math.floor(((poolsizeBits && poolsizeBits > 0 ? poolsizeBits : 4096) * 3) / 4);
+}
+
+/** The fill mode's watermark: -W as given (at most the pool), else the default. */
 export function fillWatermark(kernel: KernelView, requestedBits: number | null): number {
   // -W 0 (rngd: leave write_wakeup_threshold alone): top up to the kernel's own wake level
   if (requestedBits === 0) return Math.min(kernel.writeWakeupThresholdBits, kernel.poolsizeBits);
-  if (requestedBits === null) return Math.floor((kernel.poolsizeBits * 3) / 4);
+  if (requestedBits === null) return defaultFillWatermarkBits(kernel.poolsizeBits);
   return Math.min(requestedBits, kernel.poolsizeBits);
 }
 

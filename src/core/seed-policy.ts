@@ -7,6 +7,8 @@
 // at least one passing block first, so a run on an already-seeded kernel still
 // mixes fresh device bytes in (and reseeds the crng from them, 4.17+).
 
+import { defaultFillWatermarkBits } from './policy';
+
 /** getrandom answer: true ready, false not yet, null no getrandom (legacy). */
 export type CrngState = boolean | null;
 
@@ -19,13 +21,8 @@ export interface SeedProgress {
   maxBytes: number | null;
 }
 
-/** rngd's default fill watermark: 3/4 of the pool (3072 of 4096 bits). */
-export function fillWatermarkBits(poolsizeBits: number | null): number {
-  return Math.floor(((poolsizeBits && poolsizeBits > 0 ? poolsizeBits : 4096) * 3) / 4);
-}
-
 export function kernelSeeded(p: Pick<SeedProgress, 'crngReady' | 'entropyBits' | 'poolsizeBits'>): boolean {
-  if (p.crngReady === null) return p.entropyBits >= fillWatermarkBits(p.poolsizeBits);
+  if (p.crngReady === null) return p.entropyBits >= defaultFillWatermarkBits(p.poolsizeBits);
   return p.crngReady;
 }
 

@@ -7,11 +7,12 @@
 // docs/kernel-eras.md.
 import * as fs from 'fs';
 import * as path from 'path';
+import type { Regime } from '../core/policy';
 import { loadBinding } from '../native/binding';
 import { KernelError } from './errors';
 import { isDirectory, isKernelThread, listPids, readComm, readInt, readValue } from './procfs';
 
-export type Regime = 'legacy' | 'assisted' | 'modern';
+export type { Regime };
 
 export interface KernelInfo {
   /** /proc/sys/kernel/osrelease — for display only, never used to decide anything. */

@@ -1,4 +1,4 @@
-// The seed file on disk, with SeedRNG's ordering (kernel-entropy.md §7): a stored
+// The seed file on disk, with SeedRNG's ordering (docs/seeding.md): a stored
 // seed is removed, and the removal made durable by fsync(2) of its directory,
 // *before* its bytes reach the kernel -- so a crash or a cloned disk image can
 // never feed the same seed twice with credit. If the removal cannot be made

@@ -1,7 +1,7 @@
 // The EntropySource port: one place bytes come from (a hardware RNG device, the
 // CPU's RDSEED/RDRAND, a named pipe or file). The daemon and `vrngd seed` only
 // ever see this interface; adapters live beside it (device-source.ts,
-// rdrand-source.ts) and openSource() in open-source.ts builds them from a spec.
+// rdrand-source.ts) and createSource() in open-source.ts builds them from a spec.
 //
 // Contract:
 // - open() makes the source readable or rejects with a KernelError whose `code`
@@ -15,7 +15,9 @@
 // - quality is the bits of entropy the source may be credited per byte, 0..8.
 //   Nothing is credited by a source itself: see core/credit.ts and core/gate.ts.
 
-export type SourceKind = 'hwrng' | 'rdrand' | 'pipe';
+import type { SourceKind } from '../core/config';
+
+export type { SourceKind };
 
 export interface SourceSpec {
   kind: SourceKind;

@@ -1,4 +1,4 @@
-// openSource(spec): builds (does not open) the EntropySource for a spec, with
+// createSource(spec): builds (does not open) the EntropySource for a spec, with
 // each kind's default path and quality. The daemon and `vrngd seed` both use it.
 import { DEFAULT_HWRNG_PATH, DeviceSource } from './device-source';
 import { EntropySource, SourceSpec } from './entropy-source';
@@ -29,11 +29,4 @@ export function createSource(spec: SourceSpec, deps: OpenSourceDeps = {}): Entro
         childCommand: deps.childCommand,
       });
   }
-}
-
-/** Creates and opens a source; rejects with a KernelError code as open() does. */
-export async function openSource(spec: SourceSpec, deps: OpenSourceDeps = {}): Promise<EntropySource> {
-  const source = createSource(spec, deps);
-  await source.open();
-  return source;
 }

@@ -1,6 +1,7 @@
 // When the seeder may stop, and its one output line.
 import { describe, expect, it } from 'vitest';
-import { fillWatermarkBits, formatSeedLine, kernelSeeded, seedDone, SeedReport } from '../../src/core/seed-policy';
+import { formatSeedLine, kernelSeeded, seedDone, SeedReport } from '../../src/core/seed-policy';
+import { defaultFillWatermarkBits as fillWatermarkBits } from '../../src/core/policy';
 
 const p = { crngReady: false as boolean | null, entropyBits: 5, poolsizeBits: 256 as number | null, bytesRead: 2504, blocksPassed: 1, maxBytes: null as number | null };
 

@@ -3,7 +3,15 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createSource, openSource } from '../../src/sources/open-source';
+import { createSource } from '../../src/sources/open-source';
+import type { SourceSpec } from '../../src/sources/entropy-source';
+
+/** Builds and opens a source, as the daemon's runner does. */
+async function openSource(spec: SourceSpec) {
+  const s = createSource(spec);
+  await s.open();
+  return s;
+}
 import { DeviceSource } from '../../src/sources/device-source';
 import { ChildReader } from '../../src/sources/child-reader';
 import { RdrandSource } from '../../src/sources/rdrand-source';

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseRunOptions } from '../../src/core/config';
-import { fillWatermark, planFeeding, standbyReason } from '../../src/core/policy';
-import { isValidCron, nextCronTime } from '../../src/core/schedule';
-import { prometheusText, summaryLine } from '../../src/core/stats';
-import type { DaemonState } from '../../src/daemon/state-file';
 
 describe('parseRunOptions (rngd flags)', () => {
   it('has rngd defaults: hwrng only, 64-byte steps, 8 bits/byte, reseed every 5 minutes, hourly stats', () => {
@@ -80,74 +76,5 @@ describe('parseRunOptions (rngd flags)', () => {
     expect(parseRunOptions({ reseed: 'off' }).reseed).toBeNull();
     expect(parseRunOptions({ stallTimeout: '500ms' }).stallTimeoutMs).toBe(500);
     expect(parseRunOptions({ background: true }).pidFile).toBe('/run/vrngd.pid');
-  });
-});
-
-describe('policy', () => {
-  const k = (over: object) => ({ regime: 'legacy' as const, poolsizeBits: 4096, writeWakeupThresholdBits: 128, crngReady: null, kernelFeeder: false, ...over });
-  it('watermark: ¾ poolsize by default, clamped, -W 0 = the kernel wake level', () => {
-    expect(fillWatermark(k({}), null)).toBe(3072);
-    expect(fillWatermark(k({ poolsizeBits: 256 }), 4000)).toBe(256);
-    expect(fillWatermark(k({ writeWakeupThresholdBits: 896 }), 0)).toBe(896);
-  });
-  it('stands hwrng by only where the kernel thread feeds it', () => {
-    expect(standbyReason(k({ regime: 'modern', kernelFeeder: true }), true, false)).toMatch(/not competing/);
-    expect(standbyReason(k({ regime: 'assisted', kernelFeeder: true }), true, false)).toMatch(/not competing/);
-    expect(standbyReason(k({ regime: 'modern', kernelFeeder: true }), true, true)).toBeNull();
-    expect(standbyReason(k({ regime: 'modern', kernelFeeder: false }), true, false)).toBeNull();
-    expect(standbyReason(k({ regime: 'modern', kernelFeeder: true }), false, false)).toBeNull();
-    expect(standbyReason(k({ regime: 'legacy', kernelFeeder: true }), true, false)).toBeNull();
-  });
-  it('arms the reseed schedule only on a ready modern kernel with something to read', () => {
-    const reseed = { kind: 'cron' as const, expression: '*/5 * * * *' };
-    const base = { standbyNote: null, test: false, fillWatermarkBits: null, reseed };
-    expect(planFeeding({ ...base, kernel: k({ regime: 'modern', crngReady: true }), activeSources: 1 })).toMatchObject({ mode: 'reseed', reseed });
-    expect(planFeeding({ ...base, kernel: k({ regime: 'modern', crngReady: false }), activeSources: 1 })).toMatchObject({ mode: 'seed', reseed: null });
-    expect(planFeeding({ ...base, kernel: k({ regime: 'modern', crngReady: true }), activeSources: 0 })).toMatchObject({ mode: 'idle', reseed: null });
-    expect(planFeeding({ ...base, kernel: k({}), activeSources: 1 })).toMatchObject({ mode: 'fill', fillWatermarkBits: 3072, reseed: null });
-    expect(planFeeding({ ...base, kernel: k({ regime: 'modern', crngReady: true }), activeSources: 1, reseed: null })).toMatchObject({ mode: 'idle' });
-  });
-});
-
-describe('schedule', () => {
-  it('validates with node-cron and finds the next firing', () => {
-    expect(isValidCron('*/5 * * * *')).toBe(true);
-    expect(isValidCron('*/10 * * * * *')).toBe(true);
-    expect(isValidCron('* * *')).toBe(false);
-    const t = new Date(2026, 0, 31, 23, 58, 30);
-    expect(nextCronTime('*/5 * * * *', t)).toEqual(new Date(2026, 1, 1, 0, 0, 0));
-    expect(nextCronTime('0 * * * *', new Date(2026, 0, 1, 5, 0, 0))).toEqual(new Date(2026, 0, 1, 6, 0, 0));
-    expect(nextCronTime('*/15 * * * * *', new Date(2026, 0, 1, 5, 0, 7))).toEqual(new Date(2026, 0, 1, 5, 0, 15));
-  });
-});
-
-describe('stats renderings', () => {
-  const st: DaemonState = {
-    pid: 1,
-    startedAt: 'x',
-    updatedAt: 'y',
-    regime: 'legacy',
-    mode: 'filling',
-    feedMode: 'fill',
-    bitsCredited: 690,
-    bitsAsked: 1024,
-    bytesInjected: 128,
-    injections: 2,
-    entropyBeforeBits: 10,
-    entropyAfterBits: 700,
-    reseeds: 0,
-    sources: [{ name: 'hwrng', path: '/dev/"hw"', state: 'ok', quality: 8, bytesRead: 5004, blocksPassed: 1, blocksFailed: 1, stalls: 0 }],
-    fipsFailures: { monobit: 1, poker: 0, runs: 0, longRun: 0, continuousRun: 0 },
-  };
-  it('summary line', () => {
-    expect(summaryLine(st)).toMatch(/^stats: legacy fill; credited 690 bits \(asked 1024\) in 2 injections \(128 B\), entropy 10→700.*monobit 1/);
-  });
-  it('Prometheus text with escaped labels', () => {
-    const text = prometheusText(st);
-    expect(text).toContain('vrngd_bits_credited_total 690\n');
-    expect(text).toContain('vrngd_bits_asked_total 1024\n');
-    expect(text).toContain('vrngd_source_bytes_read_total{source="hwrng",path="/dev/\\"hw\\""} 5004');
-    expect(text).toContain('vrngd_fips_failures_total{test="monobit"} 1');
-    expect(text).toMatch(/# TYPE vrngd_entropy_avail_bits gauge\nvrngd_entropy_avail_bits 700/);
   });
 });

@@ -6,7 +6,7 @@ import * as path from 'path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program';
-import { EX } from '../../src/cli/exit';
+import { ALL_EXIT_CODES, EX } from '../../src/cli/exit';
 import { ROOT, skipReason, which } from '../helpers/env';
 import { run } from './install-root';
 
@@ -95,11 +95,20 @@ describe('vrngd(8) documents', () => {
     expect(missing).toEqual([]);
   });
 
-  it('every exit status in the shared table', () => {
+  it('every exit status in the shared table, and no other', () => {
     const exit = section('"EXIT STATUS"');
     for (const [name, code] of Object.entries(EX)) {
       expect(exit, `${name} = ${code}`).toMatch(new RegExp(`^\\.B ${code}$`, 'm'));
     }
+    const listed = [...exit.matchAll(/^\.B (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(listed.sort((a, b) => a - b)).toEqual([...ALL_EXIT_CODES].sort((a, b) => a - b));
+  });
+
+  it("README.md's exit table lists the same statuses", () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Exit statuses'));
+    const listed = [...table.slice(0, table.indexOf('\n## ', 3) > 0 ? table.indexOf('\n## ', 3) : undefined).matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
+    expect(listed.sort((a, b) => a - b)).toEqual([...ALL_EXIT_CODES].sort((a, b) => a - b));
   });
 
   it('the signals, the service files and the environment', () => {

@@ -14,7 +14,7 @@ import { DomainError } from '../core/errors';
 import { RepeatMemory } from '../core/repeat-memory';
 import type { DaemonState } from '../core/stats';
 import { makeDirs, preflightWrite, writeFileAtomic } from '../fs/safe-file';
-import { errorCode, fromNativeError } from '../kernel/errors';
+import { fromNativeError, isPermission } from '../kernel/errors';
 import { kernelViewOf, sameCharDevice } from '../kernel/kernel-view';
 import { probeKernel } from '../kernel/probe';
 import { LinuxRandomDevice } from '../kernel/random-device';
@@ -70,13 +70,13 @@ function writeMetricsFile(file: string, text: string): void {
   writeFileAtomic(file, text, { mode: 0o644, what: 'metrics file' });
 }
 
-/** Opens the -o target; EACCES is 'noperm', anything else 'unavailable'. */
+/** Opens the -o target; EACCES or EPERM is 'noperm' (exit 77, as for every command), anything else 'unavailable'. */
 function openTarget(config: RunConfig): LinuxRandomDevice {
   try {
     return new LinuxRandomDevice({ path: config.randomDevice, writable: true });
   } catch (e: unknown) {
     const err = fromNativeError(e);
-    throw new DomainError(`cannot open ${config.randomDevice}: ${(err as Error).message}`, errorCode(err) === 'EACCES' ? 'noperm' : 'unavailable');
+    throw new DomainError(`cannot open ${config.randomDevice}: ${(err as Error).message}`, isPermission(err) ? 'noperm' : 'unavailable');
   }
 }
 

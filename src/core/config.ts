@@ -3,7 +3,7 @@
 // Both rngd dialects are read (rngd 5's forms arrive through the hidden options of
 // rngd-dialect.ts): flags keep their meaning where vrngd can honour it; flags that
 // do not apply are accepted with one warning where ignoring them is safe, and
-// refused only where ignoring them would be unsafe (README "rngd compatibility").
+// refused only where ignoring them would be unsafe (docs/operations.md "rngd compatibility").
 import { isValidCron } from './schedule';
 
 /** The entropy sources vrngd knows (src/sources/: hwrng and pipe are DeviceSource, rdrand RdrandSource). */

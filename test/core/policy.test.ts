@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fillWatermark, planFeeding, standbyReason } from '../../src/core/policy';
+import { defaultFillWatermarkBits, fillWatermark, planFeeding, standbyReason } from '../../src/core/policy';
 
 describe('policy', () => {
   const k = (over: object) => ({ regime: 'legacy' as const, poolsizeBits: 4096, writeWakeupThresholdBits: 128, crngReady: null, kernelFeeder: false, ...over });
@@ -24,5 +24,28 @@ describe('policy', () => {
     expect(planFeeding({ ...base, kernel: k({ regime: 'modern', crngReady: true }), activeSources: 0 })).toMatchObject({ mode: 'idle', reseed: null });
     expect(planFeeding({ ...base, kernel: k({}), activeSources: 1 })).toMatchObject({ mode: 'fill', fillWatermarkBits: 3072, reseed: null });
     expect(planFeeding({ ...base, kernel: k({ regime: 'modern', crngReady: true }), activeSources: 1, reseed: null })).toMatchObject({ mode: 'idle' });
+  });
+  it('one read-ahead rule: sources read ahead where blocks are taken as fast as they come (fill, seed, test), never in reseed or idle', () => {
+    const reseed = { kind: 'cron' as const, expression: '*/5 * * * *' };
+    const base = { standbyNote: null, test: false, fillWatermarkBits: null, reseed, activeSources: 1 };
+    const plans = [
+      planFeeding({ ...base, kernel: k({}) }),
+      planFeeding({ ...base, kernel: k({ regime: 'modern', crngReady: false }) }),
+      planFeeding({ ...base, kernel: k({}), test: true }),
+      planFeeding({ ...base, kernel: k({ regime: 'modern', crngReady: true }) }),
+      planFeeding({ ...base, kernel: k({}), activeSources: 0 }),
+    ];
+    expect(plans.map((p) => [p.mode, p.readAhead])).toEqual([
+      ['fill', true],
+      ['seed', true],
+      ['test', true],
+      ['reseed', false],
+      ['idle', false],
+    ]);
+  });
+  it('the default watermark is 3/4 of the pool, 3072 bits when its size is unknown', () => {
+    expect(defaultFillWatermarkBits(256)).toBe(192);
+    expect(defaultFillWatermarkBits(null)).toBe(3072);
+    expect(defaultFillWatermarkBits(0)).toBe(3072);
   });
 });

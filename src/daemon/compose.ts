@@ -3,7 +3,7 @@
 // their FIPS gates and one repeat memory, the logger, sd_notify, the state and
 // metrics files, the single-instance lock — hands them to the feed loop
 // (daemon.ts), turns signals into stop/reload/stats, and waits for the end.
-// Failures are DomainErrors; cli/commands/run.ts turns them into exit statuses.
+// Failures are DomainErrors; the CLI turns them into exit statuses (cli/exit.ts exitCodeFor).
 // See signal(7), random(4).
 import * as fs from 'fs';
 import * as path from 'path';

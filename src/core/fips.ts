@@ -5,6 +5,8 @@
 //
 // Bit-exact with rng-tools' fips.c, including its quirks (see FipsTester).
 
+import { CODES_IN_USE, INNER_RUNS, LEAD_LENGTH, TRANSITIONS_BASE64 } from './fips-tables';
+
 export const FIPS_BLOCK_BYTES = 2500;
 export const FIPS_MONOBIT = 0x01;
 export const FIPS_POKER = 0x02;
@@ -96,7 +98,8 @@ function endedRunIndex(bit: number, length: number): number {
 
 const stateOf = (bit: number, length: number): number => (bit << RUN_STATE_BITS) | Math.min(length, LONG_RUN_BITS);
 
-function buildTransitions(): Uint16Array {
+/** Exported for the test that the literal tables (fips-tables.ts) are what this builds. */
+export function buildTransitions(): Uint16Array {
   // Runs at start-up, mostly before the JIT kicks in: per byte, the few values
   // that do not depend on the carried run, then plain integer code per length.
   const table = new Uint16Array(STATES * 256);
@@ -137,7 +140,7 @@ function buildTransitions(): Uint16Array {
  * Each field is at most 3 per byte and at most 20,000 per block, so sums of
  * count * packed value stay exact integers below 2^48.
  */
-function buildInnerRuns(): Float64Array[] {
+export function buildInnerRuns(): Float64Array[] {
   const packed = [0, 1, 2, 3].map(() => new Float64Array(256));
   for (let b = 0; b < 256; b++) {
     const segs = byteSegments(b);
@@ -176,9 +179,34 @@ interface FipsTables {
 
 let tables: FipsTables | null = null;
 
+/** TRANSITIONS_BASE64: the Uint16Array's bytes, little-endian. */
+export function decodeTransitions(): Uint16Array {
+  // no JS loop over the 16,384 entries (it would be optimised, see fipsTables): a
+  // copy of the bytes viewed as 16-bit words, on a little-endian host; else built
+  if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) return buildTransitions();
+  const bytes = Buffer.from(TRANSITIONS_BASE64, 'base64');
+  return new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+}
+
+/** Length of each byte's leading segment of equal bits (LEAD_LENGTH in fips-tables.ts is this, as a literal). */
+export function buildLeadLength(): number[] {
+  return Array.from({ length: 256 }, (_, b) => (byteSegments(b)[0] as [number, number])[1]);
+}
+
+/** The event codes buildTransitions' table uses (CODES_IN_USE in fips-tables.ts is this, as a literal). */
+export function codesInUse(transitions: Uint16Array): number[] {
+  const seen = new Uint8Array(EVENT_CODES);
+  for (let i = 0; i < transitions.length; i++) seen[transitions[i]! >> EVENT_SHIFT] = 1;
+  const codes: number[] = [];
+  seen.forEach((v, code) => v && codes.push(code));
+  return codes;
+}
+
 function fipsTables(): FipsTables {
   if (tables !== null) return tables;
-  const transitions = buildTransitions();
+  // the (state, byte) table as a literal (fips-tables.ts): building it here made V8
+  // optimise the builder's loops, and that compile alone raised peak RSS by ~6 MiB
+  const transitions = decodeTransitions();
   /* Decoding of event codes: which counters they increment and whether they fail the long-run test. */
   const eventA = new Uint8Array(EVENT_CODES);
   const eventB = new Uint8Array(EVENT_CODES);
@@ -190,12 +218,9 @@ function fipsTables(): FipsTables {
     eventB[code] = b === 12 ? SINK : b;
     eventLong[code] = code & 1;
   }
-  const seen = new Uint8Array(EVENT_CODES);
-  for (let i = 0; i < transitions.length; i++) seen[transitions[i]! >> EVENT_SHIFT] = 1;
-  const codes: number[] = [];
-  seen.forEach((v, code) => v && codes.push(code));
-  const [inner0, inner1, inner2, inner3] = buildInnerRuns() as [Float64Array, Float64Array, Float64Array, Float64Array];
-  const leadLength = Uint8Array.from({ length: 256 }, (_, b) => (byteSegments(b)[0] as [number, number])[1]);
+  const codes = CODES_IN_USE;
+  const [inner0, inner1, inner2, inner3] = INNER_RUNS.map((row) => Float64Array.from(row)) as [Float64Array, Float64Array, Float64Array, Float64Array];
+  const leadLength = Uint8Array.from(LEAD_LENGTH);
   tables = { transitions, eventA, eventB, eventLong, codesInUse: Uint16Array.from(codes), inner0, inner1, inner2, inner3, leadLength };
   return tables;
 }

@@ -101,6 +101,8 @@ export class Daemon {
           notRandom: deps.targetCredits === false,
           warn: (line) => deps.logger.warning(`${line} (said once)`),
           debug: (line) => deps.logger.debug(line),
+          // batch RNDADDENTROPY where credit is linear (5.18+); legacy: measured (injector.ts)
+          linearCredit: deps.kernel.regime === 'modern' ? true : deps.kernel.regime === 'assisted' ? false : null,
         })
       : null;
     this.plan = planFeeding({ kernel: deps.kernel, activeSources: 0, standbyNote: null, test: deps.config.test, fillWatermarkBits: deps.config.fillWatermarkBits, reseed: null });

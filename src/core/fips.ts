@@ -5,6 +5,8 @@
 //
 // Bit-exact with rng-tools' fips.c, including its quirks (see FipsTester).
 
+import { CODES_IN_USE, INNER_RUNS, LEAD_LENGTH, TRANSITIONS_BASE64 } from './fips-tables';
+
 export const FIPS_BLOCK_BYTES = 2500;
 export const FIPS_MONOBIT = 0x01;
 export const FIPS_POKER = 0x02;
@@ -61,7 +63,7 @@ const LONG_RUN_BITS = 26;
 
 const RUN_STATE_BITS = 5; // runLength 0..26 fits in 5 bits
 const STATES = 2 << RUN_STATE_BITS; // 64
-const STATE_MASK = STATES - 1;
+// STATE_MASK = STATES - 1 = 63 (a literal in step)
 const PHANTOM_POKER15 = 12; // runs[-1] in fips.c aliases poker[15]
 const SINK = 13; // "no event"
 /**
@@ -96,7 +98,8 @@ function endedRunIndex(bit: number, length: number): number {
 
 const stateOf = (bit: number, length: number): number => (bit << RUN_STATE_BITS) | Math.min(length, LONG_RUN_BITS);
 
-function buildTransitions(): Uint16Array {
+/** Exported for the test that the literal tables (fips-tables.ts) are what this builds. */
+export function buildTransitions(): Uint16Array {
   // Runs at start-up, mostly before the JIT kicks in: per byte, the few values
   // that do not depend on the carried run, then plain integer code per length.
   const table = new Uint16Array(STATES * 256);
@@ -137,7 +140,7 @@ function buildTransitions(): Uint16Array {
  * Each field is at most 3 per byte and at most 20,000 per block, so sums of
  * count * packed value stay exact integers below 2^48.
  */
-function buildInnerRuns(): Float64Array[] {
+export function buildInnerRuns(): Float64Array[] {
   const packed = [0, 1, 2, 3].map(() => new Float64Array(256));
   for (let b = 0; b < 256; b++) {
     const segs = byteSegments(b);
@@ -151,27 +154,76 @@ function buildInnerRuns(): Float64Array[] {
   return packed;
 }
 
-const TRANSITIONS = buildTransitions();
-/** Decoding of event codes: which counters they increment and whether they fail the long-run test. */
-const EVENT_A = new Uint8Array(EVENT_CODES);
-const EVENT_B = new Uint8Array(EVENT_CODES);
-const EVENT_LONG = new Uint8Array(EVENT_CODES);
-for (let code = 0; code < EVENT_CODES; code++) {
-  const pair = code >> 1;
-  const b = pair % B_VALUES;
-  EVENT_A[code] = Math.floor(pair / B_VALUES);
-  EVENT_B[code] = b === 12 ? SINK : b;
-  EVENT_LONG[code] = code & 1;
+/**
+ * The lookup tables, built on first use (a FipsTester's construction), not at module
+ * load: `vrngd seed` and `run` load this module without testing a block at start-up,
+ * and building them costs 16-28 ms of a slow VM's start-up. The hot functions take
+ * them as arguments and use numeric literals rather than module constants: in the
+ * esbuild bundle a lazily imported module's top-level `const`s become `var`s that
+ * V8 must reload and check on every use (measured 1.12x slower than dist/).
+ */
+interface FipsTables {
+  transitions: Uint16Array;
+  eventA: Uint8Array;
+  eventB: Uint8Array;
+  eventLong: Uint8Array;
+  /** The event codes the table can produce (about a third of them): the only ones the per-block decode visits. */
+  codesInUse: Uint16Array;
+  inner0: Float64Array;
+  inner1: Float64Array;
+  inner2: Float64Array;
+  inner3: Float64Array;
+  /** Length of each byte's leading segment of equal bits. */
+  leadLength: Uint8Array;
 }
-/** The event codes the table can produce (about a third of them): the only ones the per-block decode visits. */
-const CODES_IN_USE = ((): Uint16Array => {
+
+let tables: FipsTables | null = null;
+
+/** TRANSITIONS_BASE64: the Uint16Array's bytes, little-endian. */
+export function decodeTransitions(): Uint16Array {
+  // no JS loop over the 16,384 entries (it would be optimised, see fipsTables): a
+  // copy of the bytes viewed as 16-bit words, on a little-endian host; else built
+  if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) return buildTransitions();
+  const bytes = Buffer.from(TRANSITIONS_BASE64, 'base64');
+  return new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+}
+
+/** Length of each byte's leading segment of equal bits (LEAD_LENGTH in fips-tables.ts is this, as a literal). */
+export function buildLeadLength(): number[] {
+  return Array.from({ length: 256 }, (_, b) => (byteSegments(b)[0] as [number, number])[1]);
+}
+
+/** The event codes buildTransitions' table uses (CODES_IN_USE in fips-tables.ts is this, as a literal). */
+export function codesInUse(transitions: Uint16Array): number[] {
   const seen = new Uint8Array(EVENT_CODES);
-  for (let i = 0; i < TRANSITIONS.length; i++) seen[TRANSITIONS[i]! >> EVENT_SHIFT] = 1;
+  for (let i = 0; i < transitions.length; i++) seen[transitions[i]! >> EVENT_SHIFT] = 1;
   const codes: number[] = [];
   seen.forEach((v, code) => v && codes.push(code));
-  return Uint16Array.from(codes);
-})();
-const [INNER0, INNER1, INNER2, INNER3] = buildInnerRuns() as [Float64Array, Float64Array, Float64Array, Float64Array];
+  return codes;
+}
+
+function fipsTables(): FipsTables {
+  if (tables !== null) return tables;
+  // the (state, byte) table as a literal (fips-tables.ts): building it here made V8
+  // optimise the builder's loops, and that compile alone raised peak RSS by ~6 MiB
+  const transitions = decodeTransitions();
+  /* Decoding of event codes: which counters they increment and whether they fail the long-run test. */
+  const eventA = new Uint8Array(EVENT_CODES);
+  const eventB = new Uint8Array(EVENT_CODES);
+  const eventLong = new Uint8Array(EVENT_CODES);
+  for (let code = 0; code < EVENT_CODES; code++) {
+    const pair = code >> 1;
+    const b = pair % B_VALUES;
+    eventA[code] = Math.floor(pair / B_VALUES);
+    eventB[code] = b === 12 ? SINK : b;
+    eventLong[code] = code & 1;
+  }
+  const codes = CODES_IN_USE;
+  const [inner0, inner1, inner2, inner3] = INNER_RUNS.map((row) => Float64Array.from(row)) as [Float64Array, Float64Array, Float64Array, Float64Array];
+  const leadLength = Uint8Array.from(LEAD_LENGTH);
+  tables = { transitions, eventA, eventB, eventLong, codesInUse: Uint16Array.from(codes), inner0, inner1, inner2, inner3, leadLength };
+  return tables;
+}
 const NIBBLE_ONES = new Uint8Array(16).map((_, n) => (n & 1) + ((n >> 1) & 1) + ((n >> 2) & 1) + ((n >> 3) & 1));
 
 /** What a block measured, for diagnostics and tests (filled by testBlock when asked). */
@@ -197,6 +249,7 @@ export class FipsTester {
   private readonly scan = new Int32Array(SCAN_SLOTS);
   private readonly runs = new Int32Array(14);
   private readonly poker = new Int32Array(16);
+  private readonly t = fipsTables();
 
   /** bootstrap: the first 32-bit word of the stream, as rngtest/rngd use it to seed the continuous test */
   constructor(bootstrap: number) {
@@ -214,12 +267,12 @@ export class FipsTester {
     const scan = this.scan;
     scan[SCAN_STATE] = this.lastBit << RUN_STATE_BITS; // run length 0: block start
     scan[SCAN_LAST32] = this.last32;
-    scanBlock(block, offset, scan, this.byteCounts, this.eventCounts);
+    scanBlock(block, offset, scan, this.byteCounts, this.eventCounts, this.t.transitions, this.t.leadLength);
     this.last32 = scan[SCAN_LAST32]!;
     const state = scan[SCAN_STATE]!;
 
     const runs = this.runs;
-    let longRun = decodeEvents(this.eventCounts, runs);
+    let longRun = decodeEvents(this.eventCounts, runs, this.t);
     const fixSub = scan[SCAN_FIX_SUB]!;
     const fixAdd = scan[SCAN_FIX_ADD]!;
     runs[fixSub] = runs[fixSub]! - 1;
@@ -236,7 +289,7 @@ export class FipsTester {
 
     // Byte histogram -> poker nibble counts and the runs inside bytes.
     const poker = this.poker;
-    decodeByteCounts(this.byteCounts, poker, runs);
+    decodeByteCounts(this.byteCounts, poker, runs, this.t);
 
     let ones = 0;
     let pokerSum = 0;
@@ -278,10 +331,7 @@ const SCAN_FIX_SUB = 3;
 const SCAN_FIX_ADD = 4;
 const SCAN_FIX_LONG = 5;
 const SCAN_SLOTS = 6;
-/** The block is scanned as two halves at once (words 0..311 and 312..624). */
-const HALF_BYTES = 312 * 4;
-/** Length of each byte's leading segment of equal bits. */
-const LEAD_LENGTH = Uint8Array.from({ length: 256 }, (_, b) => (byteSegments(b)[0] as [number, number])[1]);
+/** The block is scanned as two halves at once (words 0..311 and 312..624): HALF_BYTES = 312 * 4 = 1248 in scanBlock. */
 
 /**
  * Event counts live in EVENT_REGIONS copies (one per chain and byte parity) that
@@ -295,9 +345,9 @@ const EVENT_REGIONS = 4;
 function step(table: Uint16Array, state: number, b: number, counts: Int32Array, events: Int32Array, region: number): number {
   counts[b] = counts[b]! + 1;
   const e = table[(state << 8) | b]!;
-  const k = (e >> EVENT_SHIFT) | region;
+  const k = (e >> 6) | region; // EVENT_SHIFT
   events[k] = events[k]! + 1;
-  return e & STATE_MASK;
+  return e & 63; // STATE_MASK
 }
 
 /**
@@ -310,14 +360,15 @@ function step(table: Uint16Array, state: number, b: number, counts: Int32Array, 
  * run is counted without the first half's open run. scan carries state and
  * last32 in; state, last32, the repeated-word flag and the stitch fix-up out.
  */
-function scanBlock(block: Uint8Array, offset: number, scan: Int32Array, counts: Int32Array, events: Int32Array): void {
-  const t = TRANSITIONS;
-  const mid = offset + HALF_BYTES;
-  const end = offset + FIPS_BLOCK_BYTES;
+function scanBlock(block: Uint8Array, offset: number, scan: Int32Array, counts: Int32Array, events: Int32Array, t: Uint16Array, leadLength: Uint8Array): void {
+  // literals, not the module's constants (see fipsTables): 1248 = HALF_BYTES,
+  // 2500 = FIPS_BLOCK_BYTES, 5 = RUN_STATE_BITS, 512 = 512, scan slots 0..5
+  const mid = offset + 1248;
+  const end = offset + 2500;
   const c2 = block[mid]! >> 7;
-  let s1 = scan[SCAN_STATE]!;
-  let s2 = c2 << RUN_STATE_BITS;
-  let last1 = scan[SCAN_LAST32]!;
+  let s1 = scan[0]!;
+  let s2 = c2 << 5;
+  let last1 = scan[1]!;
   let last2 = block[mid - 4]! | (block[mid - 3]! << 8) | (block[mid - 2]! << 16) | (block[mid - 1]! << 24);
   let repeated = 0;
   for (let i = offset, j = mid; i < mid; i += 4, j += 4) {
@@ -335,15 +386,15 @@ function scanBlock(block: Uint8Array, offset: number, scan: Int32Array, counts: 
     last1 = wa;
     last2 = wb;
     s1 = step(t, s1, a0, counts, events, 0);
-    s2 = step(t, s2, b0, counts, events, 2 * EVENT_REGION);
-    s1 = step(t, s1, a1, counts, events, EVENT_REGION);
-    s2 = step(t, s2, b1, counts, events, 3 * EVENT_REGION);
+    s2 = step(t, s2, b0, counts, events, 1024);
+    s1 = step(t, s1, a1, counts, events, 512);
+    s2 = step(t, s2, b1, counts, events, 1536);
     s1 = step(t, s1, a2, counts, events, 0);
-    s2 = step(t, s2, b2, counts, events, 2 * EVENT_REGION);
-    s1 = step(t, s1, a3, counts, events, EVENT_REGION);
-    s2 = step(t, s2, b3, counts, events, 3 * EVENT_REGION);
+    s2 = step(t, s2, b2, counts, events, 1024);
+    s1 = step(t, s1, a3, counts, events, 512);
+    s2 = step(t, s2, b3, counts, events, 1536);
   }
-  for (let j = mid + HALF_BYTES; j < end; j += 4) {
+  for (let j = mid + 1248; j < end; j += 4) {
     const b0 = block[j]!;
     const b1 = block[j + 1]!;
     const b2 = block[j + 2]!;
@@ -351,10 +402,10 @@ function scanBlock(block: Uint8Array, offset: number, scan: Int32Array, counts: 
     const wb = b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
     repeated |= wb === last2 ? 1 : 0;
     last2 = wb;
-    s2 = step(t, s2, b0, counts, events, 2 * EVENT_REGION);
-    s2 = step(t, s2, b1, counts, events, 3 * EVENT_REGION);
-    s2 = step(t, s2, b2, counts, events, 2 * EVENT_REGION);
-    s2 = step(t, s2, b3, counts, events, 3 * EVENT_REGION);
+    s2 = step(t, s2, b0, counts, events, 1024);
+    s2 = step(t, s2, b1, counts, events, 1536);
+    s2 = step(t, s2, b2, counts, events, 1024);
+    s2 = step(t, s2, b3, counts, events, 1536);
   }
 
   // Stitch: the first half's open run (c1, r1) meets the second half's first run.
@@ -380,7 +431,7 @@ function scanBlock(block: Uint8Array, offset: number, scan: Int32Array, counts: 
     }
     if (f2 < LONG_RUN_BITS) {
       const b = block[k]!;
-      if (b >> 7 === c2) f2 += LEAD_LENGTH[b]!;
+      if (b >> 7 === c2) f2 += leadLength[b]!;
       fixSub = endedRunIndex(c2, f2);
       fixAdd = endedRunIndex(c2, r1 + f2);
       fixLong = r1 + f2 >= LONG_RUN_BITS ? 1 : 0;
@@ -395,24 +446,32 @@ function scanBlock(block: Uint8Array, offset: number, scan: Int32Array, counts: 
 }
 
 /** Adds the runs ended at byte boundaries to runs[] and clears the event counts; true when one was long. */
-function decodeEvents(events: Int32Array, runs: Int32Array): boolean {
+function decodeEvents(events: Int32Array, runs: Int32Array, t: FipsTables): boolean {
   let longRuns = 0;
-  for (let c = 0; c < CODES_IN_USE.length; c++) {
-    const code = CODES_IN_USE[c]!;
-    const n = events[code]! + events[code + EVENT_REGION]! + events[code + 2 * EVENT_REGION]! + events[code + 3 * EVENT_REGION]!;
-    const a = EVENT_A[code]!;
-    const b = EVENT_B[code]!;
+  const codes = t.codesInUse;
+  const eventA = t.eventA;
+  const eventB = t.eventB;
+  const eventLong = t.eventLong;
+  for (let c = 0; c < codes.length; c++) {
+    const code = codes[c]!;
+    const n = events[code]! + events[code + 512]! + events[code + 1024]! + events[code + 1536]!; // EVENT_REGIONS copies
+    const a = eventA[code]!;
+    const b = eventB[code]!;
     runs[a] = runs[a]! + n;
     runs[b] = runs[b]! + n;
-    longRuns += n * EVENT_LONG[code]!;
+    longRuns += n * eventLong[code]!;
   }
   events.fill(0);
   return longRuns > 0;
 }
 
 /** Poker nibble counts and the runs strictly inside bytes, from the byte histogram (then cleared). */
-function decodeByteCounts(counts: Int32Array, poker: Int32Array, runs: Int32Array): void {
+function decodeByteCounts(counts: Int32Array, poker: Int32Array, runs: Int32Array, t: FipsTables): void {
   poker.fill(0);
+  const inner0s = t.inner0;
+  const inner1s = t.inner1;
+  const inner2s = t.inner2;
+  const inner3s = t.inner3;
   let inner0 = 0;
   let inner1 = 0;
   let inner2 = 0;
@@ -424,10 +483,10 @@ function decodeByteCounts(counts: Int32Array, poker: Int32Array, runs: Int32Arra
       const n = counts[b]!;
       row += n;
       poker[low] = poker[low]! + n;
-      inner0 += n * INNER0[b]!;
-      inner1 += n * INNER1[b]!;
-      inner2 += n * INNER2[b]!;
-      inner3 += n * INNER3[b]!;
+      inner0 += n * inner0s[b]!;
+      inner1 += n * inner1s[b]!;
+      inner2 += n * inner2s[b]!;
+      inner3 += n * inner3s[b]!;
     }
     poker[high] = poker[high]! + row;
   }

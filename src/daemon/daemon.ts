@@ -102,6 +102,8 @@ export class Daemon {
           notRandom: deps.targetCredits === false,
           warn: (line) => deps.logger.warning(`${line} (said once)`),
           debug: (line) => deps.logger.debug(line),
+          // batch RNDADDENTROPY where credit is linear (5.18+); legacy: measured (injector.ts)
+          linearCredit: deps.kernel.regime === 'modern' ? true : deps.kernel.regime === 'assisted' ? false : null,
         })
       : null;
     this.wakeup = new WakeupThreshold(deps.wakeupThreshold, deps.kernel.writeWakeupThresholdBits, deps.logger);

@@ -1,8 +1,18 @@
 // The injector: the one path from a passing block to the kernel, for the daemon
 // and for `vrngd seed`. It carries out a CreditPolicy (core/credit-policy.ts):
 // RNDADDENTROPY in policy-sized steps, claiming creditBits(step, quality) each,
-// EINTR/EAGAIN retried, and RNDGETENTCNT read around every step so that what is
+// EINTR/EAGAIN retried, and RNDGETENTCNT read around the steps so that what is
 // reported as credited is what the kernel's count really rose by. See random(4).
+//
+// Batching (issue 16; docs/benchmarks.md): where the kernel credits linearly
+// (5.18+, the 'modern' regime; 3.10, found by measurement: a step's rise equal
+// to what it asked), the count after k steps is known in advance, min(cap,
+// count + k * asked), so the steps up to the watermark (or the whole block) go in
+// one batch with RNDGETENTCNT read once before and once after it, and
+// bitsCredited is the measured rise over the batch. Where credit is asymptotic
+// (2.6.32, RHEL 7.1+, 3.13-5.17: 'assisted', and 'legacy' until a step proves
+// it linear) every step is still measured on its own: the stop at the watermark
+// needs the real count before each step.
 //
 // A target that answers ENOTTY is not a random device (/dev/null, a plain file,
 // a pipe given as -o): from then on the bytes are written to it (rngd's write
@@ -38,6 +48,12 @@ export interface InjectorOptions {
   /** Said once, when the target turns out not to be a random device. */
   warn?: (line: string) => void;
   debug?: (line: string) => void;
+  /**
+   * Whether the kernel credits linearly: true (5.18+), false (asymptotic:
+   * 3.13-5.17, RHEL 7.1+), null/absent: unknown (legacy kernels: 3.10 is linear,
+   * 2.6.32 asymptotic), per-step until a step's measured rise equals what it asked.
+   */
+  linearCredit?: boolean | null;
 }
 
 /** Consecutive EINTR/EAGAIN answers retried before the error is passed on. */
@@ -46,9 +62,16 @@ const MAX_RETRIES = 5;
 export class Injector {
   readonly totals: InjectTotals = emptyInjectTotals();
   private notRandom: boolean;
+  private linear: boolean | null;
 
   constructor(private readonly device: RandomDevice, private readonly policy: CreditPolicy, private readonly opts: InjectorOptions) {
     this.notRandom = opts.notRandom === true;
+    this.linear = opts.linearCredit ?? null;
+  }
+
+  /** Whether steps are batched (the kernel credits linearly, by the regime or as measured). */
+  get batching(): boolean {
+    return this.linear === true;
   }
 
   /** False once the target proved not to be a random device: nothing it gets is credited. */
@@ -70,25 +93,60 @@ export class Injector {
   inject(data: Uint8Array, sourceQuality: number, untilBits: number | null = null): { consumed: number; entropyBits: number | null } {
     const quality = claimQuality(this.policy, sourceQuality);
     const t = this.totals;
+    const stepBytes = this.policy.stepBytes;
     let entropy = this.entropyBits();
     let off = 0;
     while (off < data.length) {
       if (untilBits !== null && entropy !== null && entropy >= untilBits) break;
-      const chunk = data.subarray(off, Math.min(off + this.policy.stepBytes, data.length));
-      const asked = this.notRandom ? 0 : creditBits(chunk.length, quality);
-      const before = entropy;
-      const credited = this.add(chunk, asked);
-      off += chunk.length;
-      entropy = this.entropyBits();
-      t.injections++;
-      t.bytesInjected += chunk.length;
-      if (credited) t.bitsAsked += asked;
-      if (credited && before !== null && entropy !== null) {
-        if (t.entropyBeforeBits === null) t.entropyBeforeBits = before;
-        t.bitsCredited += Math.max(0, entropy - before);
+      // one step, or (linear credit) every step up to the watermark or the end of the data
+      let steps = 1;
+      if (this.linear === true && !this.notRandom && entropy !== null) {
+        const left = Math.ceil((data.length - off) / stepBytes);
+        const perStep = creditBits(Math.min(stepBytes, data.length - off), quality);
+        steps = untilBits === null || perStep <= 0 ? left : Math.min(left, Math.max(1, Math.ceil((untilBits - entropy) / perStep)));
       }
-      t.entropyAfterBits = entropy;
-      this.opts.debug?.(`asked ${credited ? asked : 0} bits for ${chunk.length} B, entropy_avail ${before ?? '-'} → ${entropy ?? '-'}`);
+      const before = entropy;
+      let asked = 0;
+      let bytes = 0;
+      let credited = false;
+      let failure: unknown = null;
+      try {
+        for (let k = 0; k < steps && off < data.length; k++) {
+          const chunk = data.subarray(off, Math.min(off + stepBytes, data.length));
+          const claim = this.notRandom ? 0 : creditBits(chunk.length, quality);
+          const toKernel = this.add(chunk, claim);
+          off += chunk.length;
+          bytes += chunk.length;
+          t.injections++;
+          t.bytesInjected += chunk.length;
+          if (toKernel) {
+            asked += claim;
+            credited = true;
+          }
+        }
+      } catch (e: unknown) {
+        failure = e;
+      }
+      // also when a step was refused (thrown): the steps before it are measured
+      try {
+        entropy = this.entropyBits();
+      } catch (e: unknown) {
+        if (failure === null) throw e;
+        entropy = null;
+      }
+      {
+        t.bitsAsked += asked;
+        if (credited && before !== null && entropy !== null) {
+          if (t.entropyBeforeBits === null) t.entropyBeforeBits = before;
+          t.bitsCredited += Math.max(0, entropy - before);
+          // a legacy kernel proves linear credit by one measured step: +asked exactly
+          // (asymptotic credit gives about 3/4 of it); 8+ bits, so rounding cannot fake it
+          if (this.linear === null && steps === 1 && asked >= 8 && entropy - before === asked) this.linear = true;
+        }
+        t.entropyAfterBits = entropy;
+      }
+      if (failure !== null) throw failure;
+      this.opts.debug?.(`asked ${asked} bits for ${bytes} B in ${steps} step(s), entropy_avail ${before ?? '-'} → ${entropy ?? '-'}`);
     }
     if (this.policy.writeUrandom && off > 0) this.opts.writeUrandom?.(data.subarray(0, off));
     return { consumed: off, entropyBits: entropy };

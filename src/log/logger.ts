@@ -169,7 +169,8 @@ export function createLogger(opts: LoggerOptions): Logger {
     warning: (m) => void w.log('warning', m),
     notice: (m) => void w.log('notice', m),
     info: (m) => void w.log('info', m),
-    debug: (m) => void w.log('debug', m),
+    // off (below the level, or -q): a no-op, not a call through winston per 64-B step
+    debug: !(opts.quiet ?? false) && PRIORITY[opts.level] >= PRIORITY.debug ? (m) => void w.log('debug', m) : () => undefined,
     reopen: () => {
       try {
         fileSink?.open();

@@ -15,8 +15,14 @@ import {
   FIPS_RUNS,
   FIPS_TESTS,
   FipsTester,
+  buildInnerRuns,
+  buildLeadLength,
+  buildTransitions,
+  codesInUse,
+  decodeTransitions,
   fipsFailureNames,
 } from '../../src/core/fips';
+import { CODES_IN_USE, INNER_RUNS, LEAD_LENGTH } from '../../src/core/fips-tables';
 import { FipsStreamChecker } from '../../src/core/fips-stream';
 import { BLOCK, SeededRandom, blockWithOnes, fipsCorpus, plantRun } from '../fixtures/fips/corpus';
 import { ensureRngtest, runRngtest } from '../fixtures/fips/oracle';
@@ -45,6 +51,17 @@ function oracleCounts(data: Buffer, args: string[] = []): { counts: Record<strin
   const { summary } = runRngtest(data, args);
   return { counts: Object.keys(summary.counts).length ? summary.counts : null, status: summary.status };
 }
+
+describe('the literal tables (src/core/fips-tables.ts)', () => {
+  it('are exactly what the builders make (regenerate with scripts/dev/gen-fips-tables.js)', () => {
+    const built = buildTransitions();
+    expect(built.length).toBe(64 * 256);
+    expect(Array.from(decodeTransitions())).toEqual(Array.from(built));
+    expect([...CODES_IN_USE]).toEqual(codesInUse(built));
+    expect(INNER_RUNS.map((r) => [...r])).toEqual(buildInnerRuns().map((r) => Array.from(r)));
+    expect([...LEAD_LENGTH]).toEqual(buildLeadLength());
+  });
+});
 
 describe('FipsTester API', () => {
   it('exposes the block size, the mask bits and their names in rngtest order', () => {

@@ -4,6 +4,10 @@
 // prints one markdown table and writes the rows with the machine description to
 // scripts/dev/bench/results/<suite-set>-<timestamp>.json and scripts/dev/bench/results/latest.json.
 // Later issues add rows by adding a suite file; nothing here needs to change.
+// A row that carries a goal (issue 16) has `goal` (what is asked, in words) and
+// `met` (true/false, or null when it could not be measured); the table prints
+// both, and a miss says by how much in its notes. A miss does not fail the run:
+// only an error or a row with ok: false does (counts that disagree).
 //
 //   npm run bench [-- --only fips-check] [--size-mb 100] [--runs 3]
 'use strict';
@@ -75,6 +79,25 @@ function ensureBinary(binary, pkg) {
   return found;
 }
 
+/**
+ * Every Node runtime vrngd ships: the system's (this process), and the pinned
+ * 16.20.2 and 10.24.1 of the packages when fetched into .cache/ (scripts/setup-node16.sh,
+ * setup-node10.sh). Node 10 runs the bundle only (dist/ is ES2021).
+ */
+function runtimes() {
+  const list = [{ name: `node ${process.version}`, node: process.execPath, dist: true }];
+  for (const [dir, dist] of [
+    ['node16', true],
+    ['node10', false],
+  ]) {
+    const node = path.join(ROOT, '.cache', dir, 'package', 'bin', 'node');
+    if (!fs.existsSync(node)) continue;
+    const v = spawnSync(node, ['--version'], { encoding: 'utf8' });
+    if (v.status === 0) list.push({ name: `node ${v.stdout.trim()}`, node, dist });
+  }
+  return list;
+}
+
 /** Builds dist/ when the CLI is missing or older than the sources. */
 function ensureBuilt() {
   const cli = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -98,10 +121,11 @@ function fmt(v) {
 }
 
 function markdownTable(rows) {
-  const head = ['suite', 'case', 'vrngd', 'baseline', 'unit', 'ratio', 'notes'];
+  const head = ['suite', 'case', 'vrngd', 'baseline', 'unit', 'ratio', 'goal', 'met', 'notes'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  const met = (r) => (r.goal === undefined ? '' : r.met === true ? 'met' : r.met === false ? '**missed**' : 'not measured');
   for (const r of rows) {
-    lines.push(`| ${[r.suite, r.case, fmt(r.value), fmt(r.baseline), r.unit, r.ratio == null ? '–' : `${r.ratio.toFixed(2)}×`, r.notes || ''].join(' | ')} |`);
+    lines.push(`| ${[r.suite, r.case, fmt(r.value), fmt(r.baseline), r.unit, r.ratio == null ? '–' : `${r.ratio.toFixed(2)}×`, r.goal || '', met(r), r.notes || ''].join(' | ')} |`);
   }
   return lines.join('\n');
 }
@@ -116,7 +140,7 @@ async function main() {
     .filter((s) => !opts.only || opts.only.includes(s.name));
   if (suites.length === 0) throw new Error(`no suite matches ${opts.only}`);
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vrngd-bench-'));
-  const ctx = { root: ROOT, tmpDir, sizeMb: opts.sizeMb, runs: opts.runs, cli: ensureBuilt(), ensureBinary, log: (s) => process.stderr.write(`bench: ${s}\n`) };
+  const ctx = { root: ROOT, tmpDir, sizeMb: opts.sizeMb, runs: opts.runs, cli: ensureBuilt(), ensureBinary, runtimes: runtimes(), log: (s) => process.stderr.write(`bench: ${s}\n`) };
   const rows = [];
   let failed = false;
   try {
@@ -140,7 +164,8 @@ async function main() {
   fs.writeFileSync(path.join(RESULTS_DIR, name), `${JSON.stringify(result, null, 2)}\n`);
   fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`Machine: ${m.nproc} × ${m.cpuModel}, Linux ${m.kernel}, Node ${m.node}, load ${m.loadAverage1m.toFixed(2)}\n\n`);
-  process.stdout.write(`${markdownTable(rows)}\n\nresults: scripts/dev/bench/results/${name}\n`);
+  const goals = rows.filter((r) => r.goal !== undefined);
+  process.stdout.write(`${markdownTable(rows)}\n\ngoals: ${goals.filter((r) => r.met === true).length} met, ${goals.filter((r) => r.met === false).length} missed, ${goals.filter((r) => r.met !== true && r.met !== false).length} not measured\nresults: scripts/dev/bench/results/${name}\n`);
   if (failed || rows.some((r) => r.ok === false)) process.exitCode = 1;
 }
 

@@ -213,16 +213,96 @@ function childChunkReader(path: string): ChunkReader {
   };
 }
 
-/** Standard input: read the descriptor directly when it is a regular file (fast path), else the stream. */
+/**
+ * Standard input: read the descriptor directly when it is a regular file (fast
+ * path); a pipe or socket into one reused buffer (pipeReader); else the stream.
+ */
 function stdinReader(io: CliIo): ChunkReader {
   if (io.stdin === process.stdin) {
     try {
-      if (fs.fstatSync(0).isFile()) return fdReader(0, 'standard input', false);
+      const st = fs.fstatSync(0);
+      if (st.isFile()) return fdReader(0, 'standard input', false);
+      if ((st.isFIFO() || st.isSocket()) && PIPE_ONREAD) return pipeReader(0);
     } catch {
       /* fall back to the stream */
     }
   }
   return streamReader(io.stdin);
+}
+
+/** net.Socket's onread (a caller's buffer, reused for every read): Node >= 12.1; Node 10 reads the stream. */
+const PIPE_ONREAD = Number(process.versions.node.split('.')[0]) >= 13;
+
+/**
+ * A pipe on a descriptor, read by libuv into ONE buffer that every read reuses
+ * (net.Socket's onread): the stream's reader allocated a new 64 KiB Buffer per
+ * read, and on a 1 GB pipe the garbage held peak RSS at 87 MiB (goal 50). Each
+ * read pauses the socket until the caller asks for the next chunk, so the buffer
+ * is never overwritten while it is being tested, and the writer is held back by
+ * the pipe itself (backpressure); nothing is retained between chunks. Non-blocking
+ * reads on the event loop: SIGINT stops it at once, on a slow pipe too.
+ */
+function pipeReader(fd: number): ChunkReader {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const net = require('net') as typeof import('net');
+  const buffer = Buffer.allocUnsafe(READ_BYTES);
+  let ready: Uint8Array | null = null;
+  let ended = false;
+  let failed: unknown = null;
+  let wake: (() => void) | null = null;
+  const notify = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const socket = new net.Socket({
+    fd,
+    readable: true,
+    writable: false,
+    onread: {
+      buffer,
+      callback: (n: number): boolean => {
+        ready = buffer.subarray(0, n);
+        notify();
+        return false; // pause until next()
+      },
+    },
+  } as import('net').SocketConstructorOpts);
+  socket.on('end', () => {
+    ended = true;
+    notify();
+  });
+  socket.on('error', (e: unknown) => {
+    failed = e;
+    notify();
+  });
+  socket.on('close', () => {
+    ended = true;
+    notify();
+  });
+  let first = true;
+  return {
+    async next() {
+      if (!first && ready === null && !ended && failed === null) socket.resume();
+      first = false;
+      while (ready === null && !ended && failed === null) await new Promise<void>((resolve) => (wake = resolve));
+      if (ready !== null) {
+        const chunk = ready;
+        ready = null;
+        return chunk;
+      }
+      if (failed !== null) throw new CliError(`check: cannot read standard input: ${describeError(failed)}`, EX.IOERR);
+      return null;
+    },
+    abort() {
+      ended = true;
+      socket.destroy();
+      notify();
+    },
+    async close() {
+      socket.destroy();
+    },
+  };
 }
 
 function streamReader(stream: NodeJS.ReadableStream): ChunkReader {

@@ -1,7 +1,11 @@
-// Bench suite: `vrngd check` against Debian's rngtest (rng-tools5) on the same
-// input (default 100 MB from /dev/urandom), in the same run, interleaved. Wall
-// time of the whole process (Node start-up included) gives the throughput; the
-// counts of both must be identical or the row says so and the bench fails.
+// Bench suite: `vrngd check` against Debian's rngtest (rng-tools5) and against the
+// "limit", a scalar C implementation of the same tests (limit/fips.c, built here
+// with cc -O2; bench code only, never shipped), on the same input (default 100 MB
+// from /dev/urandom), in the same run, interleaved. Wall time of the whole
+// process (Node start-up included) gives the throughput; the counts of all three
+// must be identical or the row says so and the bench fails. Issue 16's goals:
+// >= 12x rngtest, <= 1.5x the limit's time, from a file and from stdin; the bundle
+// as fast as dist/; peak RSS <= 50 MiB on a 1 GB pipe.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -53,6 +57,23 @@ function timed(cmd, args, opts) {
   return { seconds, cpuSeconds, status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
+const GOAL_VS_RNGTEST = 12;
+const GOAL_VS_LIMIT = 1.5;
+/** "as fast as dist/": CPU time within this of dist/'s (the noise of best-of-N CPU time here) */
+const GOAL_BUNDLE = 1.05;
+const GOAL_PIPE_RSS_MIB = 50;
+
+/** Builds the limit (limit/fips.c) into dir; returns its path or null with the reason logged. */
+function buildLimit(ctx) {
+  const out = path.join(ctx.tmpDir, 'fips-limit');
+  const cc = spawnSync('cc', ['-O2', '-o', out, path.join(__dirname, '..', 'limit', 'fips.c')], { encoding: 'utf8' });
+  if (cc.status !== 0) {
+    ctx.log(`fips-check: cannot build the limit: ${(cc.stderr || (cc.error && cc.error.message) || '').trim().split('\n')[0]}`);
+    return null;
+  }
+  return out;
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 module.exports = {
@@ -85,7 +106,8 @@ module.exports = {
     const built = spawnSync(process.execPath, [path.join(ctx.root, 'scripts', 'dev', 'bundle.js'), bundleDir], { encoding: 'utf8' });
     const bundle = built.status === 0 ? path.join(bundleDir, 'vrngd.js') : null;
     if (!bundle) ctx.log(`fips-check: no bundle (${(built.stderr || '').trim()}); skipping its row`);
-    const samples = { rngtest: [], file: [], stdin: [], bundle: [] };
+    const limit = buildLimit(ctx);
+    const samples = { rngtest: [], file: [], stdin: [], bundle: [], limitFile: [], limitStdin: [] };
     const empty = path.join(ctx.tmpDir, 'fips-empty.bin');
     fs.writeFileSync(empty, '');
     const startup = { rngtest: [], vrngd: [] };
@@ -94,7 +116,8 @@ module.exports = {
     let hwmKb = 0;
     const record = (kind, r, prefix, text) => {
       const p = parse(text, prefix);
-      samples[kind].push({ seconds: r.seconds, cpuSeconds: r.cpuSeconds, fipsAvgBitsPerS: p.fipsAvgBitsPerS, status: r.status });
+      const lt = /tests CPU seconds: ([\d.]+)/.exec(text);
+      samples[kind].push({ seconds: r.seconds, cpuSeconds: r.cpuSeconds, fipsAvgBitsPerS: p.fipsAvgBitsPerS, status: r.status, limitTestsCpu: lt ? Number(lt[1]) : null });
       const key = JSON.stringify(p.counts) + ` status=${r.status}`;
       if (reference === null) reference = key;
       else if (key !== reference && !mismatch) mismatch = `${kind}: ${key} != ${reference}`;
@@ -113,12 +136,30 @@ module.exports = {
         const d = timed(process.execPath, [bundle, 'check', input], {});
         record('bundle', d, 'vrngd check: ', d.stdout);
       }
+      if (limit) {
+        const e = timed(limit, [input], {});
+        record('limitFile', e, 'limit: ', e.stdout);
+        const f = withStdin((fd) => timed(limit, [], { stdio: [fd, 'pipe', 'pipe'] }));
+        record('limitStdin', f, 'limit: ', f.stdout);
+      }
       // start-up and exit alone: the same commands on an empty input
       const fd = fs.openSync(empty, 'r');
       startup.rngtest.push(timed(rngtest, [], { stdio: [fd, 'pipe', 'pipe'] }).seconds);
       fs.closeSync(fd);
       startup.vrngd.push(timed(process.execPath, [ctx.cli, 'check', empty], {}).seconds);
     }
+    // peak RSS on a 1 GB pipe (10x the input size by default): the input, cat'ed
+    // again and again into a pipe, into `vrngd check` (stdin is then a FIFO)
+    const pipeMb = Number(process.env.BENCH_PIPE_MB || 1000);
+    const copies = Math.max(1, Math.round((pipeMb * 1e6) / bytes));
+    ctx.log(`fips-check: peak RSS on a ${(copies * bytes) / 1e6} MB pipe`);
+    const pipeRun = spawnSync('sh', ['-c', `for i in $(seq ${copies}); do cat "$1"; done | "$2" -r "$3" "$4" check`, 'pipe', input, process.execPath, hwmPreload, ctx.cli], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const pipeHwm = /vrngd-bench-hwm-kb (\d+)/.exec(pipeRun.stderr || '');
+    const pipeBits = /bits received from input: (\d+)/.exec(pipeRun.stdout || '');
+    const pipeRssMib = pipeHwm && pipeBits && Number(pipeBits[1]) === copies * bytes * 8 ? Number(pipeHwm[1]) / 1024 : null;
+    const bareHwm = spawnSync(process.execPath, ['-r', hwmPreload, '-e', '0'], { encoding: 'utf8' });
+    const bareMib = (/vrngd-bench-hwm-kb (\d+)/.exec(bareHwm.stderr || '') || [0, 0])[1] / 1024;
+
     const bits = bytes * 8;
     const mibps = (s) => bits / s / 2 ** 20;
     const best = (kind) => Math.max(...samples[kind].map((s) => mibps(s.seconds)));
@@ -146,7 +187,73 @@ module.exports = {
     const engineRun = spawnSync(process.execPath, ['-e', engineScript], { encoding: 'utf8' });
     const engineOnly = engineRun.status === 0 ? Number(engineRun.stdout) : null;
     const cpu = (kind) => (timeFile ? mibps(Math.min(...samples[kind].map((x) => x.cpuSeconds))) : null);
+    const minS = (kind) => Math.min(...samples[kind].map((x) => x.seconds));
+    const minCpu = (kind) => (timeFile ? Math.min(...samples[kind].map((x) => x.cpuSeconds)) : null);
+    const atLeast = (ratio, goal) => ({ met: ratio >= goal, by: ratio >= goal ? '' : `; missed by ${((goal / ratio - 1) * 100).toFixed(0)}% (needs ${goal}×, has ${ratio.toFixed(2)}×)` });
+    const atMost = (ratio, goal) => ({ met: ratio <= goal, by: ratio <= goal ? '' : `; missed by ${((ratio / goal - 1) * 100).toFixed(0)}% (allows ${goal}×, has ${ratio.toFixed(2)}×)` });
+    const goalRows = [];
+    for (const [kind, how, limitKind] of [
+      ['file', 'check FILE', 'limitFile'],
+      ['stdin', 'check < FILE', 'limitStdin'],
+    ]) {
+      const r = best(kind) / base;
+      const g = atLeast(r, GOAL_VS_RNGTEST);
+      goalRows.push({
+        case: `goal 1: ${how} vs rngtest < FILE, ${sizeLabel}, whole process, throughput`,
+        value: best(kind),
+        baseline: base,
+        unit: 'Mibit/s',
+        ratio: r,
+        goal: `≥ ${GOAL_VS_RNGTEST}×`,
+        met: g.met,
+        notes: `best of ${ctx.runs} wall times${g.by}`,
+      });
+      if (limit) {
+        // time ratio: vrngd's whole-process time over the limit's (lower is better)
+        const lr = minS(kind) / minS(limitKind);
+        const lc = timeFile ? minCpu(kind) / minCpu(limitKind) : null;
+        const gl = atMost(lr, GOAL_VS_LIMIT);
+        goalRows.push({
+          case: `goal 1: ${how} vs the limit (scalar C, limit/fips.c) on the same input, ${sizeLabel}, whole process, time`,
+          value: minS(kind),
+          baseline: minS(limitKind),
+          unit: 's',
+          ratio: lr,
+          goal: `≤ ${GOAL_VS_LIMIT}×`,
+          met: gl.met,
+          notes: `best of ${ctx.runs} wall times; CPU ${lc === null ? '–' : `${minCpu(kind).toFixed(2)} vs ${minCpu(limitKind).toFixed(2)} s (${lc.toFixed(2)}×)`}; the limit's tests alone ${(Math.min(...samples[limitKind].map((x) => x.limitTestsCpu || Infinity))).toFixed(2)} CPU-s${gl.by}`,
+        });
+      }
+    }
+    if (bundle && timeFile) {
+      const br = minCpu('bundle') / minCpu('file');
+      const gb = atMost(br, GOAL_BUNDLE);
+      goalRows.push({
+        case: `goal 1: the shipped bundle (vrngd.js) vs dist/, check FILE, ${sizeLabel}, CPU time`,
+        value: minCpu('bundle'),
+        baseline: minCpu('file'),
+        unit: 'CPU s',
+        ratio: br,
+        goal: `≤ ${GOAL_BUNDLE}× (as fast)`,
+        met: gb.met,
+        notes: `best of ${ctx.runs}; wall ${minS('bundle').toFixed(2)} vs ${minS('file').toFixed(2)} s${gb.by}`,
+      });
+    }
+    goalRows.push({
+      case: `goal 1: peak RSS of check < a ${(copies * bytes) / 1e6} MB pipe (VmHWM)`,
+      value: pipeRssMib,
+      baseline: bareMib || null,
+      unit: 'MiB',
+      ratio: null,
+      goal: `≤ ${GOAL_PIPE_RSS_MIB} MiB`,
+      met: pipeRssMib === null ? null : pipeRssMib <= GOAL_PIPE_RSS_MIB,
+      notes:
+        pipeRssMib === null
+          ? `not measured: ${(pipeRun.stderr || '').trim().split('\n').pop()}`
+          : `baseline: bare \`node -e 0\` (${process.version}); ${pipeRssMib <= GOAL_PIPE_RSS_MIB ? '' : `missed by ${(pipeRssMib - GOAL_PIPE_RSS_MIB).toFixed(1)} MiB; `}rngtest ~1.4 MiB`,
+    });
     const rows = [
+      ...goalRows,
       {
         case: `check FILE vs rngtest < FILE, ${sizeLabel}, whole process`,
         value: best('file'),
@@ -209,11 +316,13 @@ module.exports = {
       },
       { case: `peak RSS of check FILE, ${sizeLabel}`, value: hwmKb / 1024, baseline: null, unit: 'MiB', ratio: null, notes: 'VmHWM at exit' },
       {
-        case: 'counts and exit status identical',
+        case: `goal 1: counts and exit status identical (rngtest, vrngd check${bundle ? ', bundle' : ''}${limit ? ', the limit' : ''})`,
         value: mismatch ? 'no' : 'yes',
         baseline: null,
         unit: '',
         ratio: null,
+        goal: 'identical',
+        met: !mismatch && Boolean(limit),
         ok: !mismatch,
         notes: mismatch || `${Object.values(samples).reduce((n, x) => n + x.length, 0)} runs compared`,
       },

@@ -84,6 +84,8 @@ module.exports = {
         baseline: med('node', 'rssMb'),
         unit: 'MiB',
         ratio: med('vrngd', 'rssMb') / med('node', 'rssMb'),
+        goal: `≤ bare node + ${GOAL_RSS_OVER_NODE_MB} MiB (goal 3)`,
+        met: rssOver <= GOAL_RSS_OVER_NODE_MB,
         notes: `goal within ${GOAL_RSS_OVER_NODE_MB} MB of bare node: ${rssOver <= GOAL_RSS_OVER_NODE_MB ? 'met' : 'missed'} (+${rssOver.toFixed(1)} MiB); rngd 5 ${med('rngd', 'rssMb').toFixed(1)} MiB`,
       },
     ];

@@ -128,7 +128,9 @@ module.exports = {
         baseline: rT,
         unit: 'MB/s',
         ratio: vT / rT,
-        notes: `median of ${ctx.runs} × ${win} s windows after ${WARMUP_MS / 1000} s warm-up, alternated; spread vrngd ${spr('vrngd', 'mbPerS')}, rngd 5 ${spr('rngd', 'mbPerS')}; CPU busy ${med('vrngd', 'cpuShare').toFixed(2)} vs ${med('rngd', 'cpuShare').toFixed(2)} cores; ${MODE}; bytes = daemon's read(2) bytes (/proc/PID/io rchar)${stateNote}`,
+        goal: '≥ 1.5× rngd 5 (goal 2)',
+        met: vT / rT >= 1.5,
+        notes: `${vT / rT >= 1.5 ? '' : `missed by ${((1.5 / (vT / rT) - 1) * 100).toFixed(0)}%; `}median of ${ctx.runs} × ${win} s windows after ${WARMUP_MS / 1000} s warm-up, alternated; spread vrngd ${spr('vrngd', 'mbPerS')}, rngd 5 ${spr('rngd', 'mbPerS')}; CPU busy ${med('vrngd', 'cpuShare').toFixed(2)} vs ${med('rngd', 'cpuShare').toFixed(2)} cores; ${MODE}; bytes = daemon's read(2) bytes (/proc/PID/io rchar)${stateNote}`,
       },
       {
         case: 'pipeline CPU per MB, same runs (lower is better)',
@@ -136,7 +138,9 @@ module.exports = {
         baseline: rC,
         unit: 'CPU s/MB',
         ratio: vC / rC,
-        notes: `utime+stime of the daemon and children over the window; spread vrngd ${spr('vrngd', 'cpuSecondsPerMb', 3)}, rngd 5 ${spr('rngd', 'cpuSecondsPerMb', 3)}`,
+        goal: '≤ 0.6× rngd 5 (goal 2)',
+        met: vC / rC <= 0.6,
+        notes: `${vC / rC <= 0.6 ? '' : `missed by ${((vC / rC / 0.6 - 1) * 100).toFixed(0)}%; `}utime+stime of the daemon and children over the window; spread vrngd ${spr('vrngd', 'cpuSecondsPerMb', 3)}, rngd 5 ${spr('rngd', 'cpuSecondsPerMb', 3)}`,
       },
       {
         case: "vrngd's gate alone (BlockGate.push, 10 MB in 64 KiB chunks), CPU: with vs without the repeated-block check",

@@ -164,7 +164,7 @@ describe.skipIf(skip !== null)('vrngd seed in a real guest (QEMU TCG, Debian 6.1
     }
     const unit = execFileSync('lsinitrd', ['-f', 'usr/lib/systemd/system/vrngd-seed.service', vrngdSystemd], { encoding: 'utf8', maxBuffer: 1 << 24 });
     expect(unit).toMatch(/^ExecStart=\/usr\/sbin\/vrngd seed /m);
-    expect(unit).not.toMatch(/LD_PRELOAD/);
+    expect(unit).not.toMatch(/^[^#]*LD_PRELOAD/m); // (its comments may still name it)
     const hook = fs.readFileSync(path.join(ROOT, 'scripts', 'dracut', '90vrngd', 'vrngd-seed-hook.sh'), 'utf8');
     expect(hook).not.toMatch(/^[^#]*LD_PRELOAD=/m);
   });

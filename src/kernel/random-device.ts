@@ -9,8 +9,11 @@ export interface RandomDevice {
   /** RNDGETENTCNT: the input pool's entropy estimate, in bits. */
   entropyBits(): number;
   /**
-   * RNDADDENTROPY: mix `data` and credit `entropyBits` (0..8*length).
-   * @throws KernelError code EPERM without CAP_SYS_ADMIN, EINVAL on a bad count.
+   * RNDADDENTROPY: mix `data` (1..2500 bytes) and credit `entropyBits` (0..8*length).
+   * @throws KernelError code EPERM without CAP_SYS_ADMIN. Bad arguments never reach
+   * the kernel: RangeError code ERR_OUT_OF_RANGE (data length, count out of range),
+   * TypeError code ERR_INVALID_ARG_TYPE (a count that is not an integer).
+   * test/contract/random-device.ts holds every implementation to this.
    */
   addEntropy(data: Uint8Array, entropyBits: number): void;
   /** Mixes data without credit by write(2) (on 2.6.32/3.10 this reaches the urandom pool at once). */

@@ -1,8 +1,9 @@
 /*
  * vrngd-preload.so: lets the one-shot seeder (`vrngd seed`) start before the
- * kernel's crng is initialised. Loaded with LD_PRELOAD by the dracut hook, the
- * seed unit and the cloud-init config -- for `vrngd seed` only, never for the
- * daemon (`vrngd run`) or anything else. See getrandom(2), random(4).
+ * kernel's crng is initialised. Loaded with LD_PRELOAD by the launcher
+ * (scripts/vrngd: /usr/sbin/vrngd, also in the initramfs, and the npm bin) for
+ * `vrngd seed` only, never for the daemon (`vrngd run`) or anything else; its
+ * callers set nothing (docs/seeding.md). See getrandom(2), random(4).
  *
  * THE PROBLEM. Node blocks before it runs any JavaScript until the kernel's crng
  * is ready: node::InitializeOncePerProcess seeds OpenSSL's DRBG, and OpenSSL asks

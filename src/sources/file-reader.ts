@@ -16,6 +16,8 @@ const consumed = new Map<string, number>();
 export class FileReader {
   private fd = -1;
   private key = '';
+  /** The read on the threadpool now; close() abandons it and leaves its fd to it. */
+  private inFlight: { reject: (e: Error) => void } | null = null;
 
   constructor(private readonly path: string) {}
 
@@ -34,21 +36,39 @@ export class FileReader {
   read(bytes: number): Promise<Uint8Array> {
     const fd = this.fd;
     if (fd < 0) return Promise.reject(sourceError(CLOSED, `${this.path}: not open`));
+    if (this.inFlight) return Promise.reject(sourceError('EBUSY', `${this.path}: a read is already outstanding`));
     const buf = Buffer.alloc(bytes);
     const key = this.key;
     const at = this.position;
     return new Promise((resolve, reject) => {
+      const op = { reject };
+      this.inFlight = op;
       fs.read(fd, buf, 0, bytes, at, (err, n) => {
+        if (this.inFlight !== op) {
+          // abandoned by close(), which already rejected it with ECLOSED: the fd
+          // is closed only now, so its number was never reused under this read
+          fs.close(fd, () => undefined);
+          return;
+        }
+        this.inFlight = null;
         if (err) return reject(sourceError(err.code ?? 'EIO', `${this.path}: ${err.message}`));
-        if (this.fd !== fd) return reject(sourceError(CLOSED, `${this.path}: read abandoned`));
         consumed.set(key, at + n);
         resolve(new Uint8Array(buf.buffer, buf.byteOffset, n));
       });
     });
   }
 
+  /**
+   * Never waits: an outstanding read rejects with ECLOSED at once, and its fd is
+   * closed when that read returns from the threadpool (closing it now would let
+   * the read fail with EBADF, or read another file that got the same fd number).
+   */
   close(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
+    const fd = this.fd;
     this.fd = -1;
+    const op = this.inFlight;
+    this.inFlight = null;
+    if (op) op.reject(sourceError(CLOSED, `${this.path}: read abandoned`));
+    else if (fd >= 0) fs.closeSync(fd);
   }
 }

@@ -106,6 +106,16 @@ describe.skipIf(skip !== null).each(['el6', 'el7'] as const)('the %s RPM payload
     const j = JSON.parse(s.json as string) as { entropyBeforeBits: number; entropyAfterBits: number; blocksPassed: number };
     expect(j.blocksPassed).toBeGreaterThan(0);
     expect(j.entropyAfterBits).toBeGreaterThanOrEqual(3072);
+    // Its JavaScript ran before OpenSSL's wait would have ended: it read the pool
+    // itself (RNDGETENTCNT) below read_wakeup_threshold, the level OpenSSL 1.1.1's
+    // select() on /dev/random waits for. And that wait never happened: a finished
+    // wait leaves SysV shm key 114, which is still absent after the seed (the
+    // launcher's preload answers OpenSSL's shmget(114) lookup for this process
+    // only, so it goes straight to /dev/urandom; nothing system-wide is made).
+    expect(e.boot?.shm).toBe('0');
+    expect(j.entropyBeforeBits).toBeLessThan(Number(e.boot?.rwt));
+    expect(Number(e.boot?.rwt)).toBe(64);
+    expect(s.shm).toBe('0');
     process.stdout.write(`${rel}: seed ${(Number(s.end) - Number(s.start)).toFixed(2)} s wall (node start included), pool ${j.entropyBeforeBits} -> ${j.entropyAfterBits}\n`);
   });
 

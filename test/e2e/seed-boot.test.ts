@@ -6,11 +6,18 @@
 //   - the same image with the Node 16 binary laid over it (the runtime floor),
 //   - a systemd initramfs where 90vrngd runs vrngd-seed.service instead of the hook,
 //   - control: the same dracut build without 90vrngd, virtio-rng loaded all the same.
+// Nobody but the launcher sets LD_PRELOAD: /usr/sbin/vrngd in the images is
+// scripts/vrngd itself (checked with lsinitrd), the hook sets none, the unit goes in
+// without its Environment=LD_PRELOAD=, and two more boots run `env -u LD_PRELOAD
+// LAUNCHER seed` from a test hook (99vrngde2e's e2e-seed.sh, 90vrngd's hook off),
+// as a user's own script would: LAUNCHER the installed /usr/sbin/vrngd, and the npm
+// package's bin (node_modules/.bin/vrngd -> scripts/vrngd, dist/, build/Release,
+// the production dependencies: scripts/dev/e2e/pkg-overlay.sh) with a system node.
 // From the guest console it checks that vrngd's node process ran JavaScript while
 // entropy_avail was below 256 (the seeder read it itself, before injecting), the
 // bits it credited, "crng init done" after the seeder started and no later than
 // its result, and that the control boot reaches it later or not at all.
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +44,11 @@ interface Boot {
   unitResult: string | null;
   seed: { at: number; bytes: number; credited: number; before: number; after: number; readyBefore: string; readyAfter: string; ms: number; exit: number } | null;
   node: string | null;
+  /** e2e-seed.sh: the launcher it ran and the LD_PRELOAD of its own environment. */
+  caller: { launcher: string; preload: string } | null;
+  startLine: string | null;
+  /** e2e-seed.sh: the node process the launcher exec'd, from /proc while it ran. */
+  proc: { cmdline: string; env: string } | null;
   lastTimestamp: number;
 }
 
@@ -75,6 +87,9 @@ async function boot(initrd: string, name: string, params: string[]): Promise<Boo
         ? { at: ts(seedLine), bytes: Number(m[1]), credited: Number(m[2]), before: Number(m[3]), after: Number(m[4]), readyBefore: m[5] as string, readyAfter: m[6] as string, ms: Number(m[7]), exit: Number(m[8]) }
         : null,
     node: /E2E-NODE (v[\d.]+)/.exec(text)?.[1] ?? null,
+    caller: ((c) => (c ? { launcher: c[1] as string, preload: c[2] as string } : null))(/E2E-SEED-CALLER launcher=(\S+) preload=\[([^\]]*)\]/.exec(text)),
+    startLine: startLine ?? null,
+    proc: ((c) => (c ? { cmdline: c[1] as string, env: c[2] as string } : null))(/E2E-SEED-PROC cmdline=\[([^\]]*)\] env=\[([^\]]*)\]/.exec(text)),
     lastTimestamp: stamps.length ? Math.max(...stamps) : NaN,
   };
 }
@@ -103,6 +118,7 @@ describe.skipIf(skip !== null)('vrngd seed in a real guest (QEMU TCG, Debian 6.1
   let vrngd = '';
   let vrngd16: string | null = null;
   let vrngdSystemd = '';
+  let vrngdPkg = '';
   const sizes: Record<string, number> = {};
 
   beforeAll(async () => {
@@ -115,6 +131,13 @@ describe.skipIf(skip !== null)('vrngd seed in a real guest (QEMU TCG, Debian 6.1
     vrngdSystemd = path.join(IMAGES, 'vrngd-systemd.img');
     sizes.systemd = Number(await sh(path.join(E2E, 'build-initramfs.sh'), ['vrngd-systemd', vrngdSystemd]));
     process.stderr.write(`e2e: initramfs gzip sizes: control ${sizes.control} bytes, with 90vrngd ${sizes.vrngd} bytes (+${sizes.vrngd - sizes.control})\n`);
+    const t0 = Date.now();
+    const pkgOverlay = path.join(IMAGES, 'npm-package.cpio');
+    await sh(path.join(E2E, 'pkg-overlay.sh'), [pkgOverlay]);
+    vrngdPkg = path.join(IMAGES, 'vrngd-npm-package.img');
+    const plain = fs.readFileSync(vrngd);
+    fs.writeFileSync(vrngdPkg, Buffer.concat([plain, Buffer.alloc((4 - (plain.length % 4)) % 4), fs.readFileSync(pkgOverlay)]));
+    process.stderr.write(`e2e: npm package overlay ${fs.statSync(pkgOverlay).size} bytes, ${Date.now() - t0} ms\n`);
     let node16: string | null = null;
     try {
       node16 = await sh(path.join(ROOT, 'scripts', 'dev', 'setup-node16.sh'), []);
@@ -134,12 +157,45 @@ describe.skipIf(skip !== null)('vrngd seed in a real guest (QEMU TCG, Debian 6.1
 
   let seeded: Boot | null = null;
 
-  it('Node 20 line: vrngd seed runs JavaScript before crng init, credits, and crng init follows', async () => {
+  it('the images carry the one launcher (scripts/vrngd) as /usr/sbin/vrngd, and the unit sets no LD_PRELOAD', () => {
+    const launcher = fs.readFileSync(path.join(ROOT, 'scripts', 'vrngd'), 'utf8');
+    for (const img of [vrngd, vrngdSystemd]) {
+      expect(execFileSync('lsinitrd', ['-f', 'usr/sbin/vrngd', img], { encoding: 'utf8', maxBuffer: 1 << 24 }), img).toBe(launcher);
+    }
+    const unit = execFileSync('lsinitrd', ['-f', 'usr/lib/systemd/system/vrngd-seed.service', vrngdSystemd], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    expect(unit).toMatch(/^ExecStart=\/usr\/sbin\/vrngd seed /m);
+    expect(unit).not.toMatch(/^[^#]*LD_PRELOAD/m); // (its comments may still name it)
+    const hook = fs.readFileSync(path.join(ROOT, 'scripts', 'dracut', '90vrngd', 'vrngd-seed-hook.sh'), 'utf8');
+    expect(hook).not.toMatch(/^[^#]*LD_PRELOAD=/m);
+  });
+
+  it('Node 20 line: vrngd seed (the hook, no LD_PRELOAD) runs JavaScript before crng init, credits, and crng init follows', async () => {
     const b = await boot(vrngd, 'vrngd-node20', ['rd.vrngd.timeout=120']);
     seeded = b;
     expect(b.node).toMatch(/^v(1[89]|[2-9]\d)\./);
     expectSeededBeforeCrngInit(b);
     process.stderr.write(`e2e node20: seed started ${b.seedStart}s, crng init ${b.crngInit[0]}s, ${JSON.stringify(b.seed)}\n`);
+  });
+
+  it('`env -u LD_PRELOAD /usr/sbin/vrngd seed` (a caller of its own, no preload): the same', async () => {
+    const b = await boot(vrngd, 'vrngd-env-u', ['rd.vrngd=0', 'rd.e2e.seed=/usr/sbin/vrngd', 'rd.vrngd.timeout=120']);
+    expect(b.caller).toEqual({ launcher: '/usr/sbin/vrngd', preload: '' });
+    expect(b.startLine).toMatch(/env -u LD_PRELOAD \/usr\/sbin\/vrngd seed$/);
+    expect(b.proc?.cmdline).toMatch(/^\/usr\/lib\/vrngd\/node\/bin\/node --jitless --no-expose-wasm \/usr\/lib\/vrngd\/vrngd\.js seed --timeout 120 ?$/);
+    expect(b.proc?.env).toBe('LD_PRELOAD=/usr/lib/vrngd/build/Release/vrngd-preload.so');
+    expectSeededBeforeCrngInit(b);
+    process.stderr.write(`e2e env -u: seed started ${b.seedStart}s, crng init ${b.crngInit[0]}s, ${JSON.stringify(b.seed)}\n`);
+  });
+
+  it('the npm package bin (node_modules/.bin/vrngd, system node, no LD_PRELOAD): the same', async () => {
+    const bin = '/opt/vrngd-npm/node_modules/.bin/vrngd';
+    const b = await boot(vrngdPkg, 'vrngd-npm-bin', ['rd.vrngd=0', `rd.e2e.seed=${bin}`, 'rd.vrngd.timeout=120']);
+    expect(b.caller).toEqual({ launcher: bin, preload: '' });
+    // the node process the launcher exec'd: the package's own main.js, with the package's preload
+    expect(b.proc?.cmdline).toMatch(/^\S*\/node --jitless --no-expose-wasm \/opt\/vrngd-npm\/node_modules\/vrngd\/dist\/cli\/main\.js seed --timeout 120 ?$/);
+    expect(b.proc?.env).toBe('LD_PRELOAD=/opt/vrngd-npm/node_modules/vrngd/build/Release/vrngd-preload.so');
+    expectSeededBeforeCrngInit(b);
+    process.stderr.write(`e2e npm bin: seed started ${b.seedStart}s, crng init ${b.crngInit[0]}s, ${JSON.stringify(b.seed)}\n`);
   });
 
   it('Node 16 line (the runtime floor, OpenSSL 1.1.1): the same', async (ctx) => {

@@ -62,6 +62,11 @@ export class FakeSource implements EntropySource {
   /** Errors for the next reads, in order (e.g. 'EINTR', 'ENODEV'). */
   failNextReads: string[] = [];
   openError: string | null = null;
+  /**
+   * End of data after this many bytes (a regular file or a FIFO whose writer
+   * left): reads then resolve an empty array, as DeviceSource's do. null: endless.
+   */
+  endAfterBytes: number | null = null;
   opens = 0;
   reads = 0;
   bytesServed = 0;
@@ -114,11 +119,12 @@ export class FakeSource implements EntropySource {
         return;
       }
       if (this.stalled) return; // never resolves: only close() ends it
+      const n = this.endAfterBytes === null ? bytes : Math.max(0, Math.min(bytes, this.endAfterBytes - this.bytesServed));
       p.timer = setTimeout(() => {
         done();
-        this.bytesServed += bytes;
-        resolve(this.generator(bytes));
-      }, Math.max(1, Math.round((bytes * 1000) / this.bytesPerSecond)));
+        this.bytesServed += n;
+        resolve(n === 0 ? new Uint8Array(0) : this.generator(n));
+      }, n === 0 ? 1 : Math.max(1, Math.round((n * 1000) / this.bytesPerSecond)));
     });
   }
 

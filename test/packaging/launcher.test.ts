@@ -205,6 +205,28 @@ describe.skipIf(noLib !== null)('launcher: runtime and preload', () => {
     expect(r.starts).toEqual([{ preload: l.preload, args: `${l.script} seed` }]);
   });
 
+  it('needs no dirname, readlink or any PATH for `seed` (an initramfs may lack them): the preload still applies', () => {
+    const l = installedLayout();
+    const r = launch(l, ['seed', '--timeout', '3'], { PATH: tmp('vrngd-nopath-'), VRNGD_PROC: fakeProc(STARVING) });
+    expect(r.stderr).toBe('');
+    expect(r.starts).toEqual([{ preload: l.preload, args: `${l.script} seed --timeout 3` }]);
+  });
+
+  it('the 90vrngd dracut module installs this launcher as the initramfs /usr/sbin/vrngd (one launcher), and the hook sets no LD_PRELOAD', () => {
+    const mod = fs.readFileSync(path.join(ROOT, 'scripts/dracut/90vrngd/module-setup.sh'), 'utf8');
+    expect(mod).toMatch(/inst_script "\$launcher" \/usr\/sbin\/vrngd/);
+    expect(fs.existsSync(path.join(ROOT, 'scripts/dracut/90vrngd/vrngd-initrd.sh'))).toBe(false);
+    // the module's lookup, run on its own: the source tree's scripts/vrngd, unless VRNGD_LAUNCHER names another
+    const find = (env: NodeJS.ProcessEnv): string =>
+      spawnSync('bash', ['-c', `moddir=${path.join(ROOT, 'scripts/dracut/90vrngd')}; . "$moddir/module-setup.sh"; vrngd_launcher`], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', ...env } }).stdout.trim();
+    expect(fs.realpathSync(find({}))).toBe(LAUNCHER);
+    const other = installedLayout().launcher;
+    expect(find({ VRNGD_LAUNCHER: other })).toBe(other);
+    const hook = fs.readFileSync(path.join(ROOT, 'scripts/dracut/90vrngd/vrngd-seed-hook.sh'), 'utf8');
+    expect(hook).not.toMatch(/^[^#]*LD_PRELOAD/m);
+    expect(hook).toMatch(/\/usr\/sbin\/vrngd seed /);
+  });
+
   it('runs under dash (POSIX sh) and has no bashisms that `sh -n` rejects', () => {
     for (const sh of ['sh', 'dash', 'bash']) {
       if (!which(sh)) continue;

@@ -30,6 +30,12 @@ export interface SimOptions {
 
 const err = (code: string, errno: number, syscall: string): KernelError => new KernelError(code, -errno, syscall, `${syscall}: ${code}`);
 
+/** The addon's limits (src/native/vrngd.c MAX_ADD_BYTES, MAX_POLL_MS). */
+const MAX_ADD_BYTES = 2500;
+const MAX_POLL_MS = 60000;
+/** The addon's argument errors (napi_throw_range_error / napi_throw_type_error): thrown before any kernel call. */
+const argError = (Kind: RangeErrorConstructor | TypeErrorConstructor, code: string, message: string): Error => Object.assign(new Kind(message), { code });
+
 export class SimKernel implements RandomDevice {
   readonly era: Era;
   readonly poolsizeBits: number;
@@ -81,15 +87,26 @@ export class SimKernel implements RandomDevice {
   }
 
   entropyBits(): number {
+    this.checkOpen('ioctl(RNDGETENTCNT)');
     return Math.floor(this.eighths / 8);
   }
 
+  /** As LinuxRandomDevice after close(): the fd is gone, so every call on it fails. */
+  private checkOpen(syscall: string): void {
+    if (this.closed) throw err('EBADF', 9, syscall);
+  }
+
   addEntropy(data: Uint8Array, entropyBits: number): void {
+    this.checkOpen('ioctl(RNDADDENTROPY)');
+    // the addon's own checks, in its order, before the ioctl (test/contract/random-device.ts)
+    if (!(data instanceof Uint8Array)) throw argError(TypeError, 'ERR_INVALID_ARG_TYPE', 'Usage: addEntropy(fd, data, entropyBits): data must be a Uint8Array');
+    if (data.length === 0 || data.length > MAX_ADD_BYTES) throw argError(RangeError, 'ERR_OUT_OF_RANGE', `addEntropy: data must hold 1 to ${MAX_ADD_BYTES} bytes`);
+    if (!Number.isInteger(entropyBits)) throw argError(TypeError, 'ERR_INVALID_ARG_TYPE', 'Usage: addEntropy(fd, data, entropyBits): entropyBits must be an integer');
+    if (entropyBits < 0 || entropyBits > 8 * data.length) throw argError(RangeError, 'ERR_OUT_OF_RANGE', 'addEntropy: entropyBits must be 0 to 8 x data length');
     const next = this.failNextAdd.shift();
     if (next === 'EINTR') throw err('EINTR', 4, 'ioctl(RNDADDENTROPY)');
     if (next === 'EAGAIN') throw err('EAGAIN', 11, 'ioctl(RNDADDENTROPY)');
     if (this.noPermission || next === 'EPERM') throw err('EPERM', 1, 'ioctl(RNDADDENTROPY)');
-    if (!Number.isInteger(entropyBits) || entropyBits < 0) throw err('EINVAL', 22, 'ioctl(RNDADDENTROPY)');
     this.addCalls++;
     this.claimedBits += entropyBits;
     this.mixedBytes += data.length;
@@ -119,11 +136,13 @@ export class SimKernel implements RandomDevice {
   }
 
   write(data: Uint8Array): void {
+    this.checkOpen('write');
     this.writtenBytes += data.length;
   }
 
   poll(events: number, timeoutMs: number): Promise<number> {
     if (this.closed) return Promise.reject(err('EBADF', 9, 'poll'));
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_POLL_MS) return Promise.reject(argError(RangeError, 'ERR_OUT_OF_RANGE', `pollFd: timeoutMs must be 0 to ${MAX_POLL_MS}`));
     const now = this.revents(events);
     if (now) return Promise.resolve(now);
     this.pollWaits++;
@@ -159,6 +178,7 @@ export class SimKernel implements RandomDevice {
   }
 
   reseedCrng(): boolean {
+    this.checkOpen('ioctl(RNDRESEEDCRNG)');
     if (this.era !== 'modern') return false;
     if (!this.ready) throw err('ENODATA', 61, 'ioctl(RNDRESEEDCRNG)');
     this.reseeds++;

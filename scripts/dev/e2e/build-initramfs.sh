@@ -6,7 +6,9 @@
 # Non-systemd initramfs (dracut's own init, RHEL 6 style): modules base
 # (+ vrngd) + vrngde2e.
 # vrngd-systemd: a systemd initramfs (RHEL 7+ style) where 90vrngd installs
-# vrngd-seed.service instead of the hook.
+# vrngd-seed.service instead of the hook; the unit goes in without its
+# Environment=LD_PRELOAD= line, so that only the launcher can apply the preload.
+# /usr/sbin/vrngd in every image is scripts/vrngd itself (VRNGD_LAUNCHER).
 # Usage: build-initramfs.sh vrngd|vrngd-systemd|control OUT.img  (prints OUT.img's size in bytes)
 # Env: VRNGD_E2E_CACHE (default test/e2e/.cache), VRNGD_NODE (node for the image).
 set -euo pipefail
@@ -37,7 +39,11 @@ if [ "$variant" != control ]; then
   node "$root/scripts/dev/bundle.js" "$cache/bundle" >&2
   export VRNGD_LIBDIR="$cache/bundle"
   export VRNGD_NODE="${VRNGD_NODE:-$(command -v node)}"
-  export VRNGD_UNIT="$root/systemd/vrngd-seed.service"
+  export VRNGD_LAUNCHER="$root/scripts/vrngd"
+  unit="$cache/vrngd-seed.service"
+  sed '/^Environment=LD_PRELOAD=/d' "$root/systemd/vrngd-seed.service" > "$unit"
+  if grep -q LD_PRELOAD= "$unit"; then echo "build-initramfs.sh: $unit still sets LD_PRELOAD" >&2; exit 70; fi
+  export VRNGD_UNIT="$unit"
 fi
 
 export dracutbasedir="$base"

@@ -26,6 +26,7 @@ cp -a "$root/scripts/dracut/90vrngd" "$base/modules.d/90vrngd"
 cp -a "$root/scripts/dev/e2e/dracut/99vrngde2e" "$base/modules.d/99vrngde2e"
 node "$root/scripts/dev/bundle.js" "$cache/bundle" >&2
 export VRNGD_LIBDIR="$cache/bundle"
+export VRNGD_LAUNCHER="$root/scripts/vrngd"
 export VRNGD_NODE="${VRNGD_NODE:-$(command -v node)}"
 export VRNGD_UNIT="${VRNGD_UNIT:-$root/systemd/el7/vrngd-seed.service}"
 export dracutbasedir="$base"

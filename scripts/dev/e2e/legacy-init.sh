@@ -26,9 +26,10 @@ val() { v=$(cat "$1" 2>/dev/null); echo "${v:-none}"; }
 show() { # show TAG FILE
     while IFS= read -r line; do echo "E2E-OUT $1: $line"; done <"$2"
 }
-# The seed step exactly as the dracut hook and vrngd-seed.service run it.
+# The seed step exactly as the dracut hook and vrngd-seed.service run it: no
+# LD_PRELOAD from the caller (the launcher applies $PRELOAD to `seed` itself).
 seed_as_installed() { # seed_as_installed TAG
-    LD_PRELOAD=$PRELOAD VRNGD_NODE_FLAGS="--jitless --no-expose-wasm" \
+    VRNGD_NODE_FLAGS="--jitless --no-expose-wasm" \
         $P run /usr/sbin/vrngd seed --timeout 10 >/tmp/seed.out 2>&1
     show "$1" /tmp/seed.out
 }
@@ -83,14 +84,14 @@ case_seed_plain() {
     $P run timeout -s KILL 30 /usr/sbin/vrngd seed --timeout 10 >/tmp/seed.out 2>&1
     show seed-plain /tmp/seed.out
 }
-# The seed step's system calls (strace -f, the preload set for vrngd only), on a
+# The seed step's system calls (strace -f; the launcher sets the preload for node only), on a
 # zapped pool: the open of /dev/urandom, the write(2)s to it, the RNDADDENTROPY calls.
 case_seed_traced() {
     if ! command -v strace >/dev/null; then say "TRACE none"; return; fi
     $P ipcrm 114
     $P zap
     VRNGD_NODE_FLAGS="--jitless --no-expose-wasm" $P run strace -f -qq -o /tmp/seed.trace \
-        -e trace=open,openat,write,ioctl -E LD_PRELOAD=$PRELOAD \
+        -e trace=open,openat,write,ioctl \
         /usr/sbin/vrngd seed --timeout 10 >/tmp/seed.out 2>&1
     show seed-traced /tmp/seed.out
     grep -E 'urandom|RNDADDENTROPY|write\([3-9]|write\([1-9][0-9]' /tmp/seed.trace | grep -v ENOENT | head -n 300 >/tmp/trace.sel

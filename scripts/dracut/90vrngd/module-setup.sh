@@ -12,6 +12,12 @@
 #                 /usr/bin/node, /usr/local/bin/node
 #   VRNGD_UNIT    the seed unit; default $moddir/vrngd-seed.service, then the
 #                 installed /usr/lib/systemd/system/vrngd-seed.service
+#   VRNGD_LAUNCHER the launcher (scripts/vrngd), installed as the initramfs's
+#                 /usr/sbin/vrngd: the same file as in the real root, so `vrngd
+#                 seed` gets the preload library from the launcher whoever calls
+#                 it (the hook and the unit set no LD_PRELOAD); default: the
+#                 source tree's $moddir/../../vrngd, then /usr/sbin/vrngd,
+#                 /usr/local/sbin/vrngd
 # Kernel command line: rd.vrngd=0 skips the seed, rd.vrngd.timeout=SECONDS.
 # Works with dracut 004 (RHEL 6; through the executable check/install/
 # installkernel scripts next to this file: module-setup.sh came in 008), 033
@@ -32,6 +38,14 @@ vrngd_node() {
     local n
     for n in "${VRNGD_NODE:-}" /usr/lib/vrngd/node/bin/node /usr/bin/node /usr/local/bin/node; do
         [ -n "$n" ] && [ -x "$n" ] && { echo "$n"; return 0; }
+    done
+    return 1
+}
+
+vrngd_launcher() {
+    local l
+    for l in "${VRNGD_LAUNCHER:-}" "$moddir/../../vrngd" /usr/sbin/vrngd /usr/local/sbin/vrngd; do
+        [ -n "$l" ] && [ -f "$l" ] && head -n 1 "$l" | grep -q '^#!/bin/sh' && { echo "$l"; return 0; }
     done
     return 1
 }
@@ -80,6 +94,7 @@ vrngd_warn() {
 check() {
     vrngd_libdir >/dev/null || { dinfo "90vrngd: no vrngd bundle (set VRNGD_LIBDIR)"; return 1; }
     vrngd_node >/dev/null || { dinfo "90vrngd: no node binary (set VRNGD_NODE)"; return 1; }
+    vrngd_launcher >/dev/null || { dinfo "90vrngd: no vrngd launcher (set VRNGD_LAUNCHER)"; return 1; }
     # Not hostonly-dependent: a guest image is built once and booted anywhere.
     return 0
 }
@@ -94,9 +109,10 @@ installkernel() {
 }
 
 install() {
-    local lib node unit
+    local lib node unit launcher
     lib="$(vrngd_libdir)"
     node="$(vrngd_node)"
+    launcher="$(vrngd_launcher)"
     inst_dir /usr/lib/vrngd/build/Release
     inst_dir /usr/lib/vrngd/node/bin
     inst_simple "$lib/vrngd.js" /usr/lib/vrngd/vrngd.js
@@ -106,13 +122,17 @@ install() {
     # node and the shared libraries it links (libstdc++, libgcc_s, libm...)
     inst_binary "$node" /usr/lib/vrngd/node/bin/node
     vrngd_inst_libdir_file "libdl.so*" "librt.so*" "libpthread.so*"
-    # dd: the hwrng reader child; tr: the hook's one-line result
-    vrngd_inst_multiple dd modprobe sh tr
+    # dd: the hwrng reader child; tr: the hook's one-line result; readlink and
+    # cat: the launcher (it resolves its own path, and reads the pool for `run`)
+    vrngd_inst_multiple dd modprobe sh tr readlink cat
     # the compiled hwrng reader, where the build has one (it replaces dd)
     if [ -x "$lib/build/Release/vrngd-reader" ]; then
         inst_binary "$lib/build/Release/vrngd-reader" /usr/lib/vrngd/build/Release/vrngd-reader
     fi
-    inst_script "$moddir/vrngd-initrd.sh" /usr/sbin/vrngd
+    # the launcher of the real root: /usr/sbin/vrngd -> ../lib/vrngd/vrngd.js,
+    # ../lib/vrngd/node/bin/node and ../lib/vrngd/build/Release/vrngd-preload.so,
+    # the paths above; it sets LD_PRELOAD for `seed` only
+    inst_script "$launcher" /usr/sbin/vrngd
 
     if vrngd_systemd_initramfs; then
         unit="$(vrngd_unit)" || { derror "90vrngd: vrngd-seed.service not found"; return 1; }

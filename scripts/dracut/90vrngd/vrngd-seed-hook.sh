@@ -20,9 +20,9 @@ if getargbool 1 rd.vrngd; then
     [ -n "$timeout" ] || timeout=10
     modprobe -q virtio-rng 2>/dev/null
     echo "<5>vrngd-seed: starting (timeout ${timeout}s)" > /dev/kmsg
-    # LD_PRELOAD for this one process: see src/native/preload.c for why it is safe.
-    out=$(LD_PRELOAD=/usr/lib/vrngd/build/Release/vrngd-preload.so \
-        VRNGD_NODE_FLAGS="--jitless --no-expose-wasm" \
+    # No LD_PRELOAD here: the launcher (/usr/sbin/vrngd = scripts/vrngd) applies
+    # vrngd-preload.so to `vrngd seed` itself (see src/native/preload.c for why).
+    out=$(VRNGD_NODE_FLAGS="--jitless --no-expose-wasm" \
         /usr/sbin/vrngd seed --timeout "$timeout" 2>&1)
     rc=$?
     printf '<5>vrngd-seed: %s (exit %s)\n' "$(echo "$out" | tr '\n' ' ')" "$rc" > /dev/kmsg

@@ -18,7 +18,10 @@ up() { cut -d' ' -f1 /proc/uptime; }
 shm() { grep -cE '^ *114 ' /proc/sysvipc/shm; }
 drain() { cat /dev/random >/dev/null & c=$!; sleep 2; kill $c; wait $c 2>/dev/null; }
 injected() { grep -q '"injections":[1-9]' "$1" 2>/dev/null; }
-waitinj() { i=0; while [ $i -lt $(($2 * 10)) ] && ! injected "$1"; do sleep 0.1; i=$((i + 1)); done; }
+# up to $2 seconds of uptime, not of loop turns: on a loaded host each turn is slow,
+# and a control watched for 40 s instead of 15 let the pool reach 64 bits by itself
+secs() { u=$(up); echo "${u%.*}"; }
+waitinj() { end=$(( $(secs) + $2 )); while [ "$(secs)" -lt "$end" ] && ! injected "$1"; do sleep 0.1; done; }
 echo "E2E boot kernel=$(cat /proc/sys/kernel/osrelease) avail=$(cat $r/entropy_avail) rwt=$(cat $r/read_wakeup_threshold) shm=$(shm) preload=[${LD_PRELOAD:-}] node=$(/usr/lib/vrngd/node/bin/node --version) hwrng=$(ls /dev/hwrng 2>&1 | tr " " _) rng_current=$(cat /sys/class/misc/hw_random/rng_current 2>&1 | tr " " _)"
 t0=$(up); /usr/sbin/vrngd seed --timeout 20 --json >/run/seed.json 2>/run/seed.err; rc=$?; t1=$(up)
 cat /run/seed.err

@@ -10,7 +10,7 @@ installkernel() {
     instmods virtio_rng
 }
 install() {
-    inst_multiple cat dmesg grep sleep modprobe
+    inst_multiple cat dmesg grep sleep modprobe env tr
     inst_hook cmdline 99 "$moddir/e2e-cmdline.sh"
     if dracut_module_included "systemd"; then
         # systemd initramfs: a unit after vrngd-seed.service instead of the hook
@@ -21,6 +21,8 @@ install() {
         mkdir -p "$initdir$systemdsystemunitdir/sysinit.target.wants"
         ln -sf ../e2e-report.service "$initdir$systemdsystemunitdir/sysinit.target.wants/e2e-report.service"
     else
+        # rd.e2e.seed=LAUNCHER: `env -u LD_PRELOAD LAUNCHER seed` (after 90vrngd's hook at 10)
+        inst_hook pre-trigger 20 "$moddir/e2e-seed.sh"
         inst_hook pre-trigger 90 "$moddir/e2e-report.sh"
     fi
 }

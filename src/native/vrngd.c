@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -455,6 +456,37 @@ static napi_value read_cpu_rng(napi_env env, napi_callback_info info)
 	return result;
 }
 
+/* Copies length (1..64) bytes of physical memory at addr out of an open /dev/mem
+ * fd, through mmap(2) of the page(s) holding them: read(2) of /dev/mem stops at
+ * high_memory (EFAULT), and the vmgenid buffer lies above it, in a reserved e820
+ * range (which CONFIG_STRICT_DEVMEM still lets root map). The clone watcher's one
+ * read (src/kernel/vmgenid.ts). */
+static napi_value read_phys(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3], result;
+	int32_t fd, length;
+	double addr_d;
+	void *out;
+
+	CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 3 || !arg_int(env, argv[0], 0, INT_MAX, &fd) || napi_get_value_double(env, argv[1], &addr_d) != napi_ok ||
+	    addr_d != addr_d || addr_d < 0 || addr_d > 9007199254740991.0 || addr_d != (double)(uint64_t)addr_d ||
+	    !arg_int(env, argv[2], 1, 64, &length))
+		return usage(env, "Usage: readPhys(fd, addr, length 1..64)");
+	uint64_t addr = (uint64_t)addr_d;
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t base = addr & ~(uint64_t)(page - 1);
+	size_t span = (size_t)(addr - base) + (size_t)length;
+	void *m = mmap(NULL, span, PROT_READ, MAP_SHARED, fd, (off_t)base);
+	if (m == MAP_FAILED)
+		return throw_errno(env, "mmap(/dev/mem)", errno);
+	CALL(env, napi_create_buffer(env, (size_t)length, &out, &result));
+	memcpy(out, (const char *)m + (addr - base), (size_t)length);
+	munmap(m, span);
+	return result;
+}
+
 #define EXPORT(name, fn)                                                       \
 	do {                                                                   \
 		napi_value f_;                                                 \
@@ -476,6 +508,7 @@ static napi_value init(napi_env env, napi_value exports)
 	EXPORT("tryLockFd", try_lock_fd);
 	EXPORT("cpuRngSupport", cpu_rng_support);
 	EXPORT("readCpuRng", read_cpu_rng);
+	EXPORT("readPhys", read_phys);
 	CALL(env, napi_create_object(env, &constants));
 #define CONST(name, value)                                                 \
 	CALL(env, napi_create_int32(env, (value), &v));                    \

@@ -183,6 +183,32 @@ case_assisted() {
     seed_as_installed seed-assisted
 }
 
+# The clone e2e (test/e2e/clone.test.ts): prints what a restore could be seen by,
+# then takes commands from the console, one a line, sent by the host through the
+# serial port before the snapshot and in each restored clone (see clone_cmd).
+case_clone() {
+    addr=$(/e2e/clone-probe vgia | cut -d' ' -f1)
+    say "CLONE-INFO vgia=$addr guid=$(/e2e/clone-probe guid "$addr" 2>&1) devmem=$([ -c /dev/mem ] && echo yes || echo no)" \
+        "vgen=$(ls -d /sys/bus/acpi/devices/QEMUVGID:* 2>/dev/null | tr '\n' ' ')driver=$(ls /sys/bus/acpi/devices/QEMUVGID:00/driver 2>/dev/null && echo bound || echo none)"
+    /e2e/clone-probe tfd &
+    say "CLONE-READY"
+    while IFS= read -r cmd; do clone_cmd $cmd; say "CLONE-ACK $cmd"; [ "$cmd" = off ] && break; done </dev/console
+}
+clone_cmd() {
+    case "$1" in
+        vrngd) start_daemon clone ;;
+        probe)
+            say "CLONE-PROBE $(/e2e/clone-probe clocks) guid=$(/e2e/clone-probe guid "$addr" 2>&1) boot_id=$(cat $R/boot_id) avail=$(val $R/entropy_avail)"
+            for g in /sys/firmware/acpi/interrupts/gpe[0-9A-F]* /sys/firmware/acpi/interrupts/sci; do
+                read -r n rest <"$g" 2>/dev/null
+                [ "${n:-0}" = 0 ] || say "CLONE-GPE $(basename "$g")=$n $rest"
+            done ;;
+        read) say "CLONE-URANDOM $(hexdump -n 32 -e '32/1 "%02x"' /dev/urandom)" ;;
+        log) show clone-log /tmp/vrngd.log; print_state clone ;;
+        dmesg) dmesg | tail -n 5 >/tmp/dmesg.out; show dmesg /tmp/dmesg.out ;;
+    esac
+}
+
 info
 for c in $(sed -n 's/.*e2e\.cases=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' '); do
     case "$c" in
@@ -194,6 +220,7 @@ for c in $(sed -n 's/.*e2e\.cases=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ');
         drain-vrngd) case_drain_vrngd ;;
         stop) case_stop ;;
         assisted) case_assisted ;;
+        clone) case_clone ;;
         *) say "UNKNOWN-CASE $c" ;;
     esac
 done

@@ -15,6 +15,8 @@ import { RepeatMemory } from '../../core/repeat-memory';
 import { RNGD5_OPTIONS, translateRngdArgv } from '../../core/rngd-dialect';
 import type { KernelView } from '../../core/policy';
 import { buildDaemon, Daemon, SourceSetup } from '../../daemon/daemon';
+import type { CloneWatch } from '../../clone/clone-watch';
+import { parseCloneWatch, startCloneWatch } from '../../clone/setup';
 import { acquirePidFile, implicitPidFile, processExe } from '../../daemon/pid-file';
 import { makeDirs, preflightWrite, writeFileAtomic } from '../../fs/safe-file';
 import { createNotifier } from '../../daemon/sd-notify';
@@ -59,6 +61,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--log-file <path>', 'also log to this file (reopened on SIGHUP)')
     .option('--syslog', 'also log to syslog (/dev/log)')
     .option('--compete', "read /dev/hwrng even where the kernel's hwrng thread already feeds from it")
+    .option('--clone-watch <interval>', "where a VM generation ID device has no kernel driver: how often to read the ID (restore/clone detection, docs/snapshots.md), or 'off'", '1s')
     .option('--check-options', 'check the other options (both rngd dialects), print their warnings and what run would do, start nothing')
     // rngd 5's forms, written by translateRngdArgv (src/core/rngd-dialect.ts) from -n 0|1, --no-tpm=, -d 0|1, --no-drng=, -t N, --timeout=
     .addOption(new Option(`${RNGD5_OPTIONS.noTpm} <0|1>`).hideHelp().argParser(collect))
@@ -109,7 +112,15 @@ async function runCommand(command: Command, deps: ProgramDeps): Promise<number> 
   if (command.getOptionValue('checkOptions') === true) return checkOptions(config, deps);
   if (config.list) return listSources({ rngDevice: config.rngDevice, pipePath: config.pipePath, json: false }, deps.io);
   if (config.background && !deps.io.env.VRNGD_DETACHED) return detach(config, deps);
-  return runDaemon(config, deps);
+  // clone watch (issue 18, src/clone/setup.ts): its option, parsed here
+  let cloneWatchMs: number | null;
+  try {
+    cloneWatchMs = parseCloneWatch(command.getOptionValue('cloneWatch') as string | undefined);
+  } catch (e: unknown) {
+    if (e instanceof ConfigError) throw usageError(e.message);
+    throw e;
+  }
+  return runDaemon(config, deps, cloneWatchMs);
 }
 
 /** --check-options: the warnings run would log and one line on what it would do (scripts/migrate-rngd.sh asks this). */
@@ -205,7 +216,7 @@ function rdevOf(p: string): number | null {
   }
 }
 
-async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> {
+async function runDaemon(config: RunConfig, deps: ProgramDeps, cloneWatchMs: number | null = null): Promise<number> {
   const detached = deps.io.env.VRNGD_DETACHED === '1' ? new DetachedConsole() : null;
   const logger = createLogger({
     level: config.debug ? 'debug' : 'info',
@@ -220,6 +231,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
   // during start-up (probing, sources opening, the first read) must stop the
   // daemon and exit 0 within a second, never kill it by the default action.
   let daemon: Daemon | null = null;
+  let cloneWatch: CloneWatch | null = null; // clone watch (issue 18)
   let stopRequested = false;
   let stopSignal: (() => void) | null = null;
   const stopped = new Promise<number>((resolve) => (stopSignal = () => resolve(EX.OK)));
@@ -298,7 +310,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
       targetCredits: targetIsRandomDevice,
       logger,
       notifier,
-      writeState: stateFile ? (state) => writeStateIn(stateFile, state) : undefined,
+      writeState: stateFile ? (state) => writeStateIn(stateFile, { ...state, ...(cloneWatch ? { clonesDetected: cloneWatch.clonesDetected } : {}) }) : undefined,
       writeMetrics: metricsFile ? (text) => writeAtomic(metricsFile, text) : undefined,
       // 5.19+ ignores writes to it (and the daemon never fills there); a -o target that is
       // not the kernel's own random device must not change the kernel's wakeups
@@ -310,6 +322,9 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
     const t0 = Date.now();
     if (stopRequested) return EX.OK; // stopped before anything started
     await daemon.start();
+    // clone watch (issue 18, src/clone/setup.ts): re-keys a restored or cloned VM
+    const d = daemon;
+    cloneWatch = startCloneWatch({ intervalMs: cloneWatchMs, device, rngDevice: config.rngDevice, entropyPerByte: config.entropyPerByte, hasGetrandom: probe.kernel.getrandom, repeats, logger, onEvent: (n) => stateFile && writeStateIn(stateFile, { ...d.state(), clonesDetected: n }) });
     if (detached) {
       signalReady();
       detached.forward = false;
@@ -323,6 +338,7 @@ async function runDaemon(config: RunConfig, deps: ProgramDeps): Promise<number> 
       code = await Promise.race([daemon.done(), stopped]);
     } finally {
       clearInterval(keepAlive);
+      cloneWatch?.stop(); // clone watch (issue 18)
     }
     if (config.test) {
       const st = daemon.state();

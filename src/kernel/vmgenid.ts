@@ -16,6 +16,8 @@ import * as path from 'path';
 import type { RndBinding } from '../native/binding';
 
 export const ID_BYTES = 16;
+/** The ID is 40 bytes into the buffer VGIA points at (QEMU's VMGENID_GUID_OFFSET; its AML method ADDR adds it too). */
+export const GUID_OFFSET = 40;
 
 /** The port the clone watcher reads the ID through (a fake in unit tests). */
 export interface GenerationIdReader {
@@ -49,7 +51,7 @@ export type VmgenidVerdict =
   | { kind: 'kernel'; reason: string }
   /** A device no driver handles, whose ID vrngd cannot read. */
   | { kind: 'unreadable'; reason: string }
-  /** A device no driver handles, whose ID is at `address`: the watcher reads it. */
+  /** A device no driver handles, whose ID is at `address` (VGIA + 40): the watcher reads it. */
   | { kind: 'watch'; reason: string; address: number };
 
 export interface VmgenidFs {
@@ -94,7 +96,8 @@ export function probeVmgenid(f: VmgenidFs = realFs): VmgenidVerdict {
   }
   if (address === null) return { kind: 'unreadable', reason: `${devs[0] as string} has no driver, but no ACPI table names its address (VGIA)` };
   if (!f.exists('/dev/mem')) return { kind: 'unreadable', reason: `${devs[0] as string} has no driver, and this kernel has no /dev/mem (CONFIG_DEVMEM off) to read its ID at 0x${address.toString(16)}` };
-  return { kind: 'watch', reason: `${devs[0] as string} has no driver: its ID at 0x${address.toString(16)} is read through /dev/mem`, address };
+  const id = address + GUID_OFFSET;
+  return { kind: 'watch', reason: `${devs[0] as string} has no driver: its ID at 0x${id.toString(16)} is read through /dev/mem`, address: id };
 }
 
 /** Reads the ID through an open /dev/mem fd and the addon's mmap (readPhys). */

@@ -4,7 +4,7 @@
  *                           TFD_TIMER_CANCEL_ON_SET; prints "E2E-TFD canceled ..." each time
  *                           the kernel cancels it (CLOCK_REALTIME was set), and re-arms
  *   clone-probe vgia        the address in the VGIA object of the ACPI SSDTs (QEMU vmgenid)
- *   clone-probe guid ADDR   16 bytes of /dev/mem at ADDR, hex
+ *   clone-probe guid VGIA   the 16-byte ID at VGIA + 40 (mmap of /dev/mem), hex
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,10 +83,15 @@ static int vgia(void) {
 static int guid(const char *addr) {
     int fd = open("/dev/mem", O_RDONLY);
     if (fd < 0) { printf("error=%s\n", strerror(errno)); return 1; }
-    unsigned char b[16];
-    ssize_t r = pread(fd, b, 16, (off_t)strtoull(addr, NULL, 0));
-    if (r != 16) { printf("error=%s\n", r < 0 ? strerror(errno) : "short"); return 1; }
-    for (int i = 0; i < 16; i++) printf("%02x", b[i]);
+    /* mmap, not pread: read(2) of /dev/mem stops at high_memory (EFAULT), and the
+     * vmgenid buffer is in a reserved page above the end of RAM */
+    unsigned long long a = strtoull(addr, NULL, 0);
+    long pg = sysconf(_SC_PAGESIZE);
+    unsigned long long base = a & ~(unsigned long long)(pg - 1);
+    unsigned char *m = mmap(NULL, (size_t)(a - base) + 64, PROT_READ, MAP_SHARED, fd, (off_t)base);
+    if (m == MAP_FAILED) { printf("error=mmap:%s\n", strerror(errno)); return 1; }
+    unsigned char *b = m + (a - base);
+    for (int i = 40; i < 56; i++) printf("%02x", b[i]); /* the GUID: VGIA + 40 (QEMU VMGENID_GUID_OFFSET) */
     printf("\n");
     return 0;
 }

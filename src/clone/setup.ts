@@ -34,20 +34,20 @@ export interface CloneSetup {
   probe?: () => VmgenidVerdict;
 }
 
-async function readFrom(file: string, bytes: number): Promise<Uint8Array> {
-  const fh = await fs.promises.open(file, 'r');
-  try {
-    const out = Buffer.alloc(bytes);
-    let off = 0;
-    while (off < bytes) {
-      const { bytesRead } = await fh.read(out, off, bytes - off, null);
-      if (bytesRead <= 0) break;
-      off += bytesRead;
-    }
-    return out.subarray(0, off);
-  } finally {
-    await fh.close();
-  }
+/** Up to `bytes` from `file` (opened per call), read on the threadpool (callback fs: Node 10 has no stable fs.promises). */
+function readFrom(file: string, bytes: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    fs.open(file, 'r', (err, fd) => {
+      if (err) return reject(err);
+      const out = Buffer.alloc(bytes);
+      const done = (e: Error | null, n: number): void => fs.close(fd, () => (e ? reject(e) : resolve(out.subarray(0, n))));
+      const step = (off: number): void => {
+        if (off >= bytes) return done(null, off);
+        fs.read(fd, out, off, bytes - off, null, (e, n) => (e ? done(e, off) : n <= 0 ? done(null, off) : step(off + n)));
+      };
+      step(0);
+    });
+  });
 }
 
 /** The watcher when it applies here (started), else null; one log line either way. */

@@ -16,6 +16,8 @@ export interface VmOptions {
   /** A migration file to restore from (QEMU -incoming "exec:cat FILE"). */
   incoming?: string;
   cases?: string;
+  /** -icount shift=5,sleep=off: guest time from the instruction count, so a clone left alone runs exactly as its twin. */
+  icount?: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -68,6 +70,7 @@ export class Vm {
       '-object', 'rng-random,filename=/dev/urandom,id=rng0', '-device', 'virtio-rng-pci,rng=rng0',
       '-device', 'vmgenid,guid=auto',
     ];
+    if (o.icount) args.push('-icount', 'shift=5,sleep=off');
     if (o.incoming) args.push('-incoming', `exec:cat ${o.incoming}`);
     const child = spawn('nice', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;

@@ -5,6 +5,7 @@
  *                           the kernel cancels it (CLOCK_REALTIME was set), and re-arms
  *   clone-probe vgia        the address in the VGIA object of the ACPI SSDTs (QEMU vmgenid)
  *   clone-probe guid VGIA   the 16-byte ID at VGIA + 40 (mmap of /dev/mem), hex
+ *   clone-probe waitguid VGIA  returns when that ID changes (polls every 20 ms)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -80,6 +81,8 @@ static int vgia(void) {
     return 1;
 }
 
+static int guid_bytes(const char *addr, unsigned char out[16]);
+
 static int guid(const char *addr) {
     int fd = open("/dev/mem", O_RDONLY);
     if (fd < 0) { printf("error=%s\n", strerror(errno)); return 1; }
@@ -96,6 +99,32 @@ static int guid(const char *addr) {
     return 0;
 }
 
+static int guid_bytes(const char *addr, unsigned char out[16]) {
+    int fd = open("/dev/mem", O_RDONLY);
+    if (fd < 0) return -1;
+    unsigned long long a = strtoull(addr, NULL, 0);
+    long pg = sysconf(_SC_PAGESIZE);
+    unsigned long long base = a & ~(unsigned long long)(pg - 1);
+    unsigned char *m = mmap(NULL, (size_t)(a - base) + 64, PROT_READ, MAP_SHARED, fd, (off_t)base);
+    close(fd);
+    if (m == MAP_FAILED) return -1;
+    memcpy(out, m + (a - base) + 40, 16);
+    munmap(m, (size_t)(a - base) + 64);
+    return 0;
+}
+
+/* Returns once the ID differs from the one at start: the test's own trigger in a
+ * restored clone, with no input from the host (so two clones run alike). */
+static int waitguid(const char *addr) {
+    unsigned char first[16], now[16];
+    if (guid_bytes(addr, first) != 0) return 1;
+    do {
+        usleep(20000);
+        if (guid_bytes(addr, now) != 0) return 1;
+    } while (memcmp(first, now, 16) == 0);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 2 && !strcmp(argv[1], "clocks")) {
@@ -105,6 +134,7 @@ int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "tfd")) return tfd();
     if (argc >= 2 && !strcmp(argv[1], "vgia")) return vgia();
     if (argc >= 3 && !strcmp(argv[1], "guid")) return guid(argv[2]);
+    if (argc >= 3 && !strcmp(argv[1], "waitguid")) return waitguid(argv[2]);
     fprintf(stderr, "usage: clone-probe clocks|tfd|vgia|guid ADDR\n");
     return 64;
 }

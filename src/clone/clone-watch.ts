@@ -151,19 +151,29 @@ export class CloneWatch {
     this.busy = true;
     const clock = this.d.now ?? Date.now;
     const t0 = clock();
+    let line: string;
+    let ok = false;
     try {
       const r = await this.d.rekey();
       this.rekeys++;
+      ok = true;
       this.lastRekeyMs = clock() - t0;
       const how = r.wroteUrandom ? 'written to /dev/urandom and credited' : r.reseeded ? 'credited, crng reseeded (RNDRESEEDCRNG)' : 'credited (no RNDRESEEDCRNG here: the crng takes it at its next reseed)';
-      this.d.logger.notice(`VM generation ID changed (${hex(was)} -> ${hex(now)}): restored or cloned VM; re-keyed the kernel from the hardware RNG: ${r.firstMixBytes} B mixed uncredited after ${r.firstMixMs} ms, then ${r.bytes} checked bytes ${how}, ${r.bitsCredited} bits credited, after ${r.creditedMs} ms`);
+      line = `VM generation ID changed (${hex(was)} -> ${hex(now)}): restored or cloned VM; re-keyed the kernel from the hardware RNG: ${r.firstMixBytes} B mixed uncredited after ${r.firstMixMs} ms, then ${r.bytes} checked bytes ${how}, ${r.bitsCredited} bits credited, after ${r.creditedMs} ms`;
     } catch (e: unknown) {
       this.lastRekeyMs = null;
-      this.d.logger.warning(`VM generation ID changed (${hex(was)} -> ${hex(now)}): restored or cloned VM; re-keying failed: ${e instanceof Error ? e.message : String(e)}`);
+      line = `VM generation ID changed (${hex(was)} -> ${hex(now)}): restored or cloned VM; re-keying failed: ${e instanceof Error ? e.message : String(e)}`;
     } finally {
       this.busy = false;
     }
-    this.d.onEvent?.(this.clonesDetected);
+    // the state file first, then the line: whoever reads the line finds the count
+    try {
+      this.d.onEvent?.(this.clonesDetected);
+    } catch (e: unknown) {
+      this.d.logger.warning(`clone watch: cannot write the state file: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (ok) this.d.logger.notice(line);
+    else this.d.logger.warning(line);
     return true;
   }
 }

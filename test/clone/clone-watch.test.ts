@@ -167,6 +167,30 @@ describe('CloneWatch', () => {
     expect(lines[0]).toBe(`VM generation ID changed (${'01'.repeat(16)} -> ${'02'.repeat(16)}): restored or cloned VM; re-keyed the kernel from the hardware RNG: 64 B mixed uncredited after 12 ms, then 2500 checked bytes written to /dev/urandom and credited, 3000 bits credited, after 300 ms`);
   });
 
+  it('the state callback runs before the line is logged (a reader of the line finds the count); a throwing callback is one warning', async () => {
+    const t = make();
+    const order: string[] = [];
+    const w = new CloneWatch({
+      reader: t.reader,
+      intervalMs: 1000,
+      logger: { notice: () => order.push('notice'), warning: (l) => order.push(`warning ${l}`), info: () => undefined },
+      onEvent: () => {
+        order.push('state');
+        if (order.length > 2) throw new Error('EROFS');
+      },
+      rekey: async () => okResult,
+      setInterval: () => 0,
+      clearInterval: () => undefined,
+    });
+    w.start();
+    t.reader.id = Buffer.alloc(16, 4);
+    await w.check();
+    expect(order).toEqual(['state', 'notice']);
+    t.reader.id = Buffer.alloc(16, 5);
+    await w.check();
+    expect(order.slice(2)).toEqual(['state', 'warning clone watch: cannot write the state file: EROFS', 'notice']);
+  });
+
   it('a failed re-key is said (warning), still counted as a clone, and not as a re-key', async () => {
     const t = make(async () => {
       throw new Error('no block from the hardware RNG passed the checks (4 rejected)');

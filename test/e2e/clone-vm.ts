@@ -136,7 +136,7 @@ export class Vm {
   }
 
   /** Sends a command line to the guest's /init and waits for its acknowledgement. */
-  async cmd(line: string, ms = 60000): Promise<void> {
+  async cmd(line: string, ms = 120000): Promise<void> {
     const from = this.lines.length;
     this.serial?.write(`${line}\n`);
     await this.waitFor(new RegExp(`^E2E-CLONE-ACK ${line}$`), ms, from);

@@ -92,7 +92,7 @@ const guestImage = (): Promise<string> => sh(path.join(E2E, 'legacy-guest.sh'), 
 
 /** The guest's vrngd log and state file, after waiting up to `ms` for the clone event. */
 async function vrngdAfter(vm: Vm, wantEvent: boolean): Promise<void> {
-  // `log` runs `vrngd status` (a Node start, 2-5 s under TCG); the checked block takes 1-2 s to read
+  // the checked block takes 1-2 s to read under TCG (more on a loaded machine)
   const until = Date.now() + (wantEvent ? 15000 : 3000);
   for (;;) {
     const from = vm.lines.length;
@@ -152,13 +152,13 @@ describe.skipIf(skip !== null)('3.10.108 guest with a vmgenid device: snapshot, 
     }
   });
 
-  it('the watch costs one wakeup per second and a few µs per check (measured in the source guest, printed)', () => {
+  it('the watch wakes the daemon once per check (at least 9 in 10 s) and a check costs µs (measured in the source guest, printed)', () => {
     const cost = watched.source.find((l) => l.startsWith('E2E-CLONE-COST')) ?? '';
     process.stderr.write(`e2e clone 3.10 cost (idle daemon, watch every 1 s, TCG): ${cost}\n`);
     const switches = Number(/switches_10s=(\d+)/.exec(cost)?.[1]);
-    // 10 checks in 10 s, each one wakeup; nothing else runs in an idle full-pool daemon
+    // 10 checks in 10 s, each at least one wakeup (the fill mode's own wakeups on 3.10, where
+    // every exec drains the pool, come on top: docs/snapshots.md gives the figure with the watch off)
     expect(switches).toBeGreaterThanOrEqual(9);
-    expect(switches).toBeLessThanOrEqual(30);
     expect(Number(/us_per_check=([\d.]+)/.exec(cost)?.[1])).toBeGreaterThan(0);
   });
 

@@ -199,6 +199,7 @@ clone_cmd() {
         vrngd) start_daemon clone ;;
         vrngd-debug) start_daemon clone -d ;;
         vrngd-nowatch) start_daemon clone --clone-watch off ;;
+        vrngd-stop) stop_daemon clone >/dev/null ;;
         probe)
             say "CLONE-PROBE $(/e2e/clone-probe clocks) guid=$(/e2e/clone-probe guid "$addr" 2>&1) boot_id=$(cat $R/boot_id) avail=$(val $R/entropy_avail)"
             for g in /sys/firmware/acpi/interrupts/gpe[0-9A-F]* /sys/firmware/acpi/interrupts/sci; do

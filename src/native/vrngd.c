@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -475,6 +476,12 @@ static napi_value read_phys(napi_env env, napi_callback_info info)
 	    !arg_int(env, argv[2], 1, 64, &length))
 		return usage(env, "Usage: readPhys(fd, addr, length 1..64)");
 	uint64_t addr = (uint64_t)addr_d;
+	struct stat st;
+	/* a regular file mapped past its end would SIGBUS: only character devices (/dev/mem) */
+	if (fstat(fd, &st) < 0)
+		return throw_errno(env, "fstat", errno);
+	if (!S_ISCHR(st.st_mode))
+		return throw_errno(env, "mmap(/dev/mem)", ENODEV);
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t base = addr & ~(uint64_t)(page - 1);
 	size_t span = (size_t)(addr - base) + (size_t)length;

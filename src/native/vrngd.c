@@ -478,7 +478,9 @@ static napi_value read_phys(napi_env env, napi_callback_info info)
 	uint64_t addr = (uint64_t)addr_d;
 	struct stat st;
 	/* a regular file mapped past its end would SIGBUS: only character devices (/dev/mem) */
-	if (fstat(fd, &st) < 0)
+	/* syscall(2), not fstat(): glibc 2.33 made fstat a symbol (fstat64@GLIBC_2.33) that
+	 * RHEL 6/7 lack (glibc-floor.h); x86_64's struct stat is the kernel's */
+	if (syscall(SYS_fstat, fd, &st) < 0)
 		return throw_errno(env, "fstat", errno);
 	if (!S_ISCHR(st.st_mode))
 		return throw_errno(env, "mmap(/dev/mem)", ENODEV);

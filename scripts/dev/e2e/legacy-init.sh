@@ -194,9 +194,16 @@ case_clone() {
     say "CLONE-READY"
     while IFS= read -r cmd; do clone_cmd $cmd; say "CLONE-ACK $cmd"; [ "$cmd" = off ] && break; done </dev/console
 }
+# Waits (at most 120 s) until the daemon has logged its clone watch decision.
+wait_watch() {
+    i=0
+    while [ $i -lt 240 ] && ! grep -q 'clone watch:' /tmp/vrngd.log 2>/dev/null; do sleep 0.5; i=$((i + 1)); done
+    say "CLONE-WATCH-LOGGED after=$((i / 2))s"
+}
 clone_cmd() {
     case "$1" in
-        vrngd) start_daemon clone ;;
+        # on a loaded host Node can take over 20 s to start (3.10: OpenSSL waits for 64 bits)
+        vrngd) start_daemon clone; wait_watch ;;
         vrngd-debug) start_daemon clone -d ;;
         vrngd-nowatch) start_daemon clone --clone-watch off ;;
         vrngd-stop) stop_daemon clone >/dev/null ;;

@@ -51,6 +51,8 @@ export interface DaemonState {
   feedMode?: string;
   /** The reseed schedule in force, or null when no timer is armed. */
   reseedSchedule?: string | null;
+  /** VM generation ID changes seen (restores, incoming migrations, clones; src/clone/), each re-keyed. */
+  clonesDetected?: number;
 }
 
 export function sumFipsFailures(sources: Array<{ fipsFailures: FipsFailureCounts }>): FipsFailureCounts {

@@ -20,6 +20,8 @@ import { probeKernel } from '../kernel/probe';
 import { LinuxRandomDevice } from '../kernel/random-device';
 import { createLogger, Logger } from '../log/logger';
 import { createSource } from '../sources/open-source';
+import type { CloneWatch } from '../clone/clone-watch';
+import { startCloneWatch } from '../clone/setup';
 import { buildDaemon, Daemon, SourceSetup } from './daemon';
 import { acquirePidFile, implicitPidFile, refuseSecondInstance } from './pid-file';
 import { createNotifier } from './sd-notify';
@@ -151,8 +153,9 @@ class Signals {
  * Runs the daemon until a stop signal or a fatal failure. Resolves when it was
  * stopped; rejects with the DomainError that stopped it (or that kept it from
  * starting). In test mode (-t) the entropy rate is printed on `io.stdout`.
+ * `cloneWatchMs`: --clone-watch's interval, or null for off (src/clone/).
  */
-export async function runDaemon(config: RunConfig, io: DaemonIo): Promise<void> {
+export async function runDaemon(config: RunConfig, io: DaemonIo, cloneWatchMs: number | null = null): Promise<void> {
   const detached = io.env.VRNGD_DETACHED === '1' ? new DetachedConsole() : null;
   const logger = createLogger({
     level: config.debug ? 'debug' : 'info',
@@ -164,6 +167,7 @@ export async function runDaemon(config: RunConfig, io: DaemonIo): Promise<void> 
   });
   const signals = new Signals(logger);
   let releasePid: (() => void) | null = null;
+  let cloneWatch: CloneWatch | null = null;
   try {
     releasePid = takeLock(config, logger);
     if (config.stateFile) preflightWrite(config.stateFile, 'state file');
@@ -190,7 +194,7 @@ export async function runDaemon(config: RunConfig, io: DaemonIo): Promise<void> 
       targetCredits: targetIsRandomDevice,
       logger,
       notifier: createNotifier(io.env),
-      writeState: stateFile ? (state) => writeStateIn(stateFile, state) : undefined,
+      writeState: stateFile ? (state) => writeStateIn(stateFile, withClones(state, cloneWatch?.clonesDetected)) : undefined,
       writeMetrics: metricsFile ? (text) => writeMetricsFile(metricsFile, text) : undefined,
       // 5.19+ ignores writes to it (and the daemon never fills there); a -o target that is
       // not the kernel's own random device must not change the kernel's wakeups
@@ -206,6 +210,17 @@ export async function runDaemon(config: RunConfig, io: DaemonIo): Promise<void> 
     const t0 = Date.now();
     if (signals.stopRequested) return; // stopped before anything started
     await daemon.start();
+    // restored or cloned VMs on kernels that do not handle vmgenid themselves (docs/snapshots.md)
+    cloneWatch = startCloneWatch({
+      intervalMs: cloneWatchMs,
+      device,
+      rngDevice: config.rngDevice,
+      entropyPerByte: config.entropyPerByte,
+      hasGetrandom: probe.kernel.getrandom,
+      repeats,
+      logger,
+      onEvent: (n) => stateFile && writeStateIn(stateFile, withClones(daemon.state(), n)),
+    });
     if (detached) {
       signalReady();
       detached.forward = false;
@@ -229,6 +244,7 @@ export async function runDaemon(config: RunConfig, io: DaemonIo): Promise<void> 
     if (fatal) throw fatal;
     logger.info(`stopped; ${daemon.totals.bitsCredited} bits credited (${daemon.totals.bitsAsked} asked) in ${daemon.totals.injections} injections`);
   } finally {
+    cloneWatch?.stop();
     signals.remove();
     releasePid?.();
     await logger.close();
@@ -271,4 +287,9 @@ function takeLock(config: RunConfig, logger: { debug: (m: string) => void }): ((
     throw e;
   }
   return releases.length > 0 ? releaseAll : null;
+}
+
+/** The daemon's state with the clone watcher's count, when one runs. */
+function withClones(state: DaemonState, clonesDetected: number | undefined): DaemonState {
+  return clonesDetected === undefined ? state : { ...state, clonesDetected };
 }

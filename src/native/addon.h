@@ -50,8 +50,9 @@ napi_value vrngd_out_of_range(napi_env env, const char *text);
 #define POLL_WOKEN (-1)
 
 /* Each adds its functions to exports; NULL after a throw. poll.c: pollFd,
- * makeWakePipe. rdrand.c: cpuRngSupport, readCpuRng. */
+ * makeWakePipe. rdrand.c: cpuRngSupport, readCpuRng. physmem.c: readPhys. */
 napi_value vrngd_export_poll(napi_env env, napi_value exports);
 napi_value vrngd_export_cpu_rng(napi_env env, napi_value exports);
+napi_value vrngd_export_physmem(napi_env env, napi_value exports);
 
 #endif

@@ -28,6 +28,8 @@ export interface RndBinding {
   cpuRngSupport(): { rdrand: boolean; rdseed: boolean };
   /** Fills data from RDSEED or RDRAND; returns bytes filled (short if the CPU keeps failing). */
   readCpuRng(data: Uint8Array, useRdseed: boolean): number;
+  /** mmap(2) of an open /dev/mem fd: `length` (1..64) bytes of physical memory at addr (the vmgenid ID). */
+  readPhys?(fd: number, addr: number, length: number): Buffer;
   readonly constants: {
     POLLIN: number;
     POLLOUT: number;

@@ -2,7 +2,8 @@
  * vrngd.c - the native addon: the few kernel calls Node cannot make. The random
  * device's ioctls (RNDGETENTCNT, RNDADDENTROPY, RNDRESEEDCRNG), getrandom(2) for
  * crng readiness, poll(2) on a worker thread with a wake pipe, flock(2), and one
- * unix datagram per call (sd_notify, syslog); RDRAND/RDSEED are in rdrand.c.
+ * unix datagram per call (sd_notify, syslog); RDRAND/RDSEED are in rdrand.c,
+ * poll in poll.c, the vmgenid read of /dev/mem in physmem.c.
  * No state between calls. TypeScript opens and closes every fd it passes in;
  * the addon creates fds in two places only: makeWakePipe returns a pipe that
  * TypeScript then owns and closes, and sendDatagram opens its socket and closes
@@ -220,7 +221,8 @@ static napi_value init(napi_env env, napi_value exports)
 	EXPORT("reseedCrng", reseed_crng);
 	EXPORT("sendDatagram", send_datagram);
 	EXPORT("tryLockFd", try_lock_fd);
-	if (!vrngd_export_poll(env, exports) || !vrngd_export_cpu_rng(env, exports))
+	if (!vrngd_export_poll(env, exports) || !vrngd_export_cpu_rng(env, exports) ||
+	    !vrngd_export_physmem(env, exports))
 		return NULL;
 	CALL(env, napi_create_object(env, &constants));
 #define CONST(name, value)                                                 \

@@ -99,6 +99,7 @@ ln -s ../lib/x86_64-linux-gnu "$stage/usr/lib/x86_64-linux-gnu"
 
 # the measuring tool and the init
 gcc -O2 -static -Wall -o "$stage/e2e/legacy-probe" "$here/legacy-probe.c"
+gcc -O2 -static -Wall -o "$stage/e2e/clone-probe" "$here/clone-probe.c"
 install -m 0755 "$here/legacy-init.sh" "$stage/init"
 echo 'root:x:0:0:root:/:/bin/sh' >"$stage/etc/passwd"
 echo 'root:x:0:' >"$stage/etc/group"

@@ -8,6 +8,7 @@ import { CliError, EX, usageError } from '../exit';
 import { ProgramDeps } from '../program';
 import { ConfigError, parseRunOptions, RawRunOptions, RunConfig } from '../../core/config';
 import { RNGD5_OPTIONS, translateRngdArgv } from '../../core/rngd-dialect';
+import { parseCloneWatch } from '../../clone/setup';
 import { runDaemon } from '../../daemon/compose';
 import { detach } from '../../daemon/detach';
 import { listSources } from './sources';
@@ -45,6 +46,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--log-file <path>', 'also log to this file (reopened on SIGHUP)')
     .option('--syslog', 'also log to syslog (/dev/log)')
     .option('--compete', "read /dev/hwrng even where the kernel's hwrng thread already feeds from it")
+    .option('--clone-watch <interval>', "where a VM generation ID device has no kernel driver: how often to read the ID (restore/clone detection, docs/snapshots.md), or 'off'", '1s')
     .option('--check-options', 'check the other options (both rngd dialects), print their warnings and what run would do, start nothing')
     // rngd 5's forms, written by translateRngdArgv (src/core/rngd-dialect.ts) from -n 0|1, --no-tpm=, -d 0|1, --no-drng=, -t N, --timeout=
     .addOption(new Option(`${RNGD5_OPTIONS.noTpm} <0|1>`).hideHelp().argParser(collect))
@@ -83,8 +85,10 @@ export function runConfigFor(args: string[]): RunConfig {
 
 async function runCommand(command: Command, deps: ProgramDeps): Promise<number> {
   let config: RunConfig;
+  let cloneWatchMs: number | null;
   try {
     config = parseRunOptions(rawOptions(command));
+    cloneWatchMs = parseCloneWatch(command.getOptionValue('cloneWatch') as string | undefined);
   } catch (e: unknown) {
     if (e instanceof ConfigError) throw usageError(e.message);
     throw e;
@@ -98,7 +102,7 @@ async function runCommand(command: Command, deps: ProgramDeps): Promise<number> 
     for (const line of r.warnings) deps.io.stderr.write(`${line}\n`);
     return EX.OK;
   }
-  await runDaemon(config, deps.io);
+  await runDaemon(config, deps.io, cloneWatchMs);
   return EX.OK;
 }
 

@@ -6,7 +6,8 @@
 # measurement on the console for test/e2e/systemd-vm.test.ts and sysv-vm.test.ts
 # to parse; the tests judge, this script only measures. The phase (which boot
 # this is) comes from /e2e/phase-plan and /root/e2e-boot; the last phase powers off.
-#   systemd: install  -> (reboot) encrypted -> [next QEMU run, crng ready] ready
+#   systemd: install (install.sh --enable, /var onto LUKS) -> (reboot) encrypted (boot
+#            measurements, then the service checks) -> [next QEMU run, crng ready] ready
 #   sysv:    sysv
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export SYSTEMD_PAGER= SYSTEMD_COLORS=0
@@ -20,6 +21,8 @@ mono() { systemctl show -p "$2" --value "$1"; } # microseconds since boot, 0 if 
 boot_n=$(( $(cat /root/e2e-boot 2>/dev/null || echo 0) + 1 ))
 echo "$boot_n" > /root/e2e-boot
 phase=$(sed -n "${boot_n}p" /e2e/phase-plan)
+# a phase named on the kernel command line wins (a later QEMU run of the same guest)
+for a in $(cat /proc/cmdline); do case "$a" in e2e.phase=*) phase=${a#e2e.phase=} ;; esac; done
 say "boot n=$boot_n phase=$phase pid1=$(cat /proc/1/comm) kernel=$(uname -r) cmdline=$(tr ' ' , < /proc/cmdline)"
 
 install_vrngd() { # the way an administrator would: the release tarball's install.sh
@@ -69,12 +72,50 @@ phase_install() {
   wait_active vrngd.service 120
   say "rngd after enabled=$(systemctl is-enabled rngd.service 2>/dev/null) active=$(systemctl is-active rngd.service)"
   say "enabled vrngd=$(systemctl is-enabled vrngd.service) seed=$(systemctl is-enabled vrngd-seed.service) seedfile=$(systemctl is-enabled vrngd-seed-file.service)"
-  # rngd started by hand stops vrngd (the drop-in), and vrngd started again stops rngd
+  # encrypted /var on the spare disk, for the next boot
+  head -c 32 /dev/urandom > /etc/var.key; chmod 600 /etc/var.key
+  cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file /etc/var.key /dev/vdc &&
+    cryptsetup open --key-file /etc/var.key /dev/vdc var && mkfs.ext4 -q /dev/mapper/var &&
+    mkdir -p /mnt/newvar && mount /dev/mapper/var /mnt/newvar && cp -a /var/. /mnt/newvar/ && umount /mnt/newvar &&
+    cryptsetup close var
+  say "cryptvar rc=$?"
+  echo 'var /dev/vdc /etc/var.key luks' > /etc/crypttab
+  echo '/dev/mapper/var /var ext4 defaults 0 2' >> /etc/fstab
+  verify_cycles encrypted-new vrngd-seed.service vrngd-seed-file.service vrngd.service
+  # control: the seed unit as it was (RequiresMountsFor=/var/lib/vrngd beside Before=cryptsetup-pre.target)
+  mkdir -p /root/control && sed 's|^Wants=cryptsetup-pre.target|&\nRequiresMountsFor=/var/lib/vrngd|' /usr/lib/systemd/system/vrngd-seed.service > /root/control/vrngd-seed.service
+  verify_cycles encrypted-control /root/control/vrngd-seed.service
+  say "phase-done install"
+  systemctl reboot
+}
+
+cloud_init_seed() { # LABEL: cloud-init single --name seed_random with the shipped cloud-config
+  cp /root/vrngd-src/vrngd-*/scripts/cloud-init/vrngd-seed.cloud-config /etc/cloud/cloud.cfg.d/99-vrngd.cfg 2>/dev/null ||
+    cp /e2e/vrngd-seed.cloud-config /etc/cloud/cloud.cfg.d/99-vrngd.cfg
+  local out rc t0; t0=$(now_ms)
+  : > /var/log/cloud-init.log
+  out=$(cloud-init single --name seed_random --frequency always 2>&1); rc=$?
+  echo "$out" | tail -5 | sed "s/^/cloud-init $1: /"
+  grep -E 'seed_random|vrngd seed|vrngd-seed|ProcessExecutionError' /var/log/cloud-init.log 2>/dev/null | tail -4 | sed "s/^/cloud-init.log $1: /"
+  say "cloudinit label=$1 rc=$rc failed=$(echo "$out" | grep -ci 'fail') raised=$(grep -c 'ProcessExecutionError' /var/log/cloud-init.log 2>/dev/null) seedline=$(echo "$out" | grep -c 'vrngd seed: ') read=$(echo "$out" | sed -n 's/.*vrngd seed: [a-z-]*: read \([0-9]*\) bytes.*/\1/p' | head -n1) ms=$(( $(now_ms) - t0 ))"
+  : > /var/log/cloud-init.log
+}
+
+# --- systemd: the service checks (second boot, after its boot measurements) ---------
+service_tests() {
+  local p1 p2 t0 ms i n1 case args since
+  # rngd started by hand stops vrngd (the drop-in), and vrngd started again stops rngd.
+  # rngd 5 exits at once in this VM ("read error", "No entropy sources working"), so
+  # for this check its ExecStart is a sleep: what is tested is the units' Conflicts=.
+  mkdir -p /run/systemd/system/rngd.service.d
+  printf '[Service]\nExecStart=\nExecStart=/bin/sleep infinity\n' > /run/systemd/system/rngd.service.d/e2e-sleep.conf
+  systemctl daemon-reload
   systemctl start rngd.service; sleep 1
   say "conflict rngd_start: rngd=$(systemctl is-active rngd.service) vrngd=$(systemctl is-active vrngd.service) rngd_result=$(prop rngd.service Result)"
   journalctl -u rngd.service -b --no-pager -o cat | tail -5 | sed 's/^/rngd-journal: /'
   systemctl start vrngd.service; wait_active vrngd.service 120
   say "conflict vrngd_start: rngd=$(systemctl is-active rngd.service) vrngd=$(systemctl is-active vrngd.service)"
+  rm -f /run/systemd/system/rngd.service.d/e2e-sleep.conf; systemctl daemon-reload
 
   step "reload-keeps"
   # reload keeps the PID
@@ -106,12 +147,14 @@ phase_install() {
   # permanent failures: no restart loop (64 usage, 69 no device, 77 no permission)
   local case args
   for case in 64:--no-such-option 69:"-r /dev/no-such-hwrng" 77:user; do
+    # 77: as nobody on a readable source, RNDADDENTROPY is refused (EPERM)
     args=${case#*:}
     step "noloop ${case%%:*}"
     systemctl stop vrngd.service; systemctl reset-failed vrngd.service 2>/dev/null
     cp /etc/sysconfig/vrngd /root/sysconfig.save
     if [ "$args" = user ]; then
       printf '[Service]\nUser=nobody\n' > /run/systemd/system/vrngd.service.d/e2e-user.conf; systemctl daemon-reload
+      echo 'VRNGD_ARGS="-r /dev/urandom"' >> /etc/sysconfig/vrngd
     else
       echo "VRNGD_ARGS=\"$args\"" >> /etc/sysconfig/vrngd
     fi
@@ -129,7 +172,7 @@ phase_install() {
 
   step "VRNGD_ARGS-with"
   # VRNGD_ARGS with blanks and shell metacharacters reaches vrngd as written
-  echo "VRNGD_ARGS=\"--log-file '/run/vrngd/a b*.log' --state-file '/run/vrngd/s;\$x&.json'\"" >> /etc/sysconfig/vrngd
+  echo "VRNGD_ARGS=\"--log-file '/run/vrngd/a b*.log' --state-file '/run/vrngd/s;\\\$x&.json'\"" >> /etc/sysconfig/vrngd
   systemctl start vrngd.service; wait_active vrngd.service 120
   sleep 3
   say "args state=$(systemctl is-active vrngd.service) logfile=$(ls /run/vrngd/ | grep -c '^a b\*\.log$') statefile=$(ls /run/vrngd/ | grep -c '^s;\$x&\.json$') argv=$(tr '\0' ' ' < /proc/"$(prop vrngd.service MainPID)"/cmdline | tr ' ' ,)"
@@ -144,35 +187,12 @@ phase_install() {
 
   step "cloud-init's-seed_random"
   # cloud-init's seed_random module, for real, with the shipped config; device present
+  # (and free: the daemon's blocked read would hold the hw_random core's reading lock)
+  systemctl stop vrngd.service
   cloud_init_seed present
+  systemctl start vrngd.service
 
   step "encrypted-/var"
-  # encrypted /var on the spare disk, for the next boot
-  head -c 32 /dev/urandom > /etc/var.key; chmod 600 /etc/var.key
-  cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file /etc/var.key /dev/vdc &&
-    cryptsetup open --key-file /etc/var.key /dev/vdc var && mkfs.ext4 -q /dev/mapper/var &&
-    mkdir -p /mnt/newvar && mount /dev/mapper/var /mnt/newvar && cp -a /var/. /mnt/newvar/ && umount /mnt/newvar &&
-    cryptsetup close var
-  say "cryptvar rc=$?"
-  echo 'var /dev/vdc /etc/var.key luks' > /etc/crypttab
-  echo '/dev/mapper/var /var ext4 defaults 0 2' >> /etc/fstab
-  verify_cycles encrypted-new vrngd-seed.service vrngd-seed-file.service vrngd.service
-  # control: the seed unit as it was (RequiresMountsFor=/var/lib/vrngd beside Before=cryptsetup-pre.target)
-  mkdir -p /root/control && sed 's|^Wants=cryptsetup-pre.target|&\nRequiresMountsFor=/var/lib/vrngd|' /usr/lib/systemd/system/vrngd-seed.service > /root/control/vrngd-seed.service
-  verify_cycles encrypted-control /root/control/vrngd-seed.service
-  say "phase-done install"
-  systemctl reboot
-}
-
-cloud_init_seed() { # LABEL: cloud-init single --name seed_random with the shipped cloud-config
-  cp /root/vrngd-src/vrngd-*/scripts/cloud-init/vrngd-seed.cloud-config /etc/cloud/cloud.cfg.d/99-vrngd.cfg 2>/dev/null ||
-    cp /e2e/vrngd-seed.cloud-config /etc/cloud/cloud.cfg.d/99-vrngd.cfg
-  local out rc t0; t0=$(now_ms)
-  out=$(cloud-init single --name seed_random --frequency always 2>&1); rc=$?
-  echo "$out" | tail -5 | sed "s/^/cloud-init $1: /"
-  grep -E 'seed_random|vrngd seed|vrngd-seed|ProcessExecutionError' /var/log/cloud-init.log 2>/dev/null | tail -4 | sed "s/^/cloud-init.log $1: /"
-  say "cloudinit label=$1 rc=$rc failed=$(echo "$out" | grep -ci 'fail') seedline=$(grep -c 'vrngd seed: ' /var/log/cloud-init.log 2>/dev/null) ms=$(( $(now_ms) - t0 ))"
-  : > /var/log/cloud-init.log
 }
 
 # --- systemd: second boot, encrypted /var, the kernel's own crediting off ----------
@@ -190,6 +210,7 @@ phase_encrypted() {
   say "seedfile exists=$([ -s /var/lib/vrngd/seed ] && echo yes || echo no)"
   unit_times sysinit.target
   systemd-analyze critical-chain sysinit.target 2>&1 | sed 's/^/critical-chain: /'
+  service_tests
   say "phase-done encrypted"
   systemctl poweroff
 }
@@ -221,10 +242,14 @@ phase_ready() {
 phase_sysv() {
   local s=/etc/init.d/vrngd p1 p2 rc t0 out
   entropy
+  # rngd 5 fails on /dev/hwrng in this VM ("No entropy sources working"): run it on
+  # /dev/urandom so that there is a running rngd for the init script to stop
+  echo 'DAEMON_ARGS="-r /dev/urandom"' > /etc/default/rngd
+  /etc/init.d/rngd start >/dev/null 2>&1; sleep 1
   say "rngd before running=$(/etc/init.d/rngd status >/dev/null 2>&1 && echo yes || echo no)"
   install_vrngd
   # start with a VRNGD_ARGS that holds blanks and shell metacharacters; rngd is running
-  echo "VRNGD_ARGS=\"--log-file '/run/vrngd/a b*.log' --state-file '/run/vrngd/s;\$x&.json'\"" >> /etc/sysconfig/vrngd
+  echo "VRNGD_ARGS=\"--log-file '/run/vrngd/a b*.log' --state-file '/run/vrngd/s;\\\$x&.json'\"" >> /etc/sysconfig/vrngd
   mkdir -p /run/vrngd
   t0=$(now_ms); out=$($s start 2>&1); rc=$?
   echo "$out" | sed 's/^/sysv start: /'
@@ -254,6 +279,7 @@ phase_sysv() {
   echo "$out" | sed 's/^/sysv badquote: /'
   say "sysv op=start-openquote rc=$rc running=$($s status >/dev/null 2>&1 && echo yes || echo no)"
   cp /root/sysconfig.save /etc/sysconfig/vrngd
+  /etc/init.d/rngd stop >/dev/null 2>&1
   cloud_init_seed sysv
   install_vrngd --uninstall --purge
   say "erase links=$(find /etc/rc?.d -name '*vrngd*' 2>/dev/null | wc -l) initscript=$([ -e /etc/init.d/vrngd ] && echo yes || echo no)"

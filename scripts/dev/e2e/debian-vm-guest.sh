@@ -81,10 +81,6 @@ phase_install() {
   say "cryptvar rc=$?"
   echo 'var /dev/vdc /etc/var.key luks' > /etc/crypttab
   echo '/dev/mapper/var /var ext4 defaults 0 2' >> /etc/fstab
-  verify_cycles encrypted-new vrngd-seed.service vrngd-seed-file.service vrngd.service
-  # control: the seed unit as it was (RequiresMountsFor=/var/lib/vrngd beside Before=cryptsetup-pre.target)
-  mkdir -p /root/control && sed 's|^Wants=cryptsetup-pre.target|&\nRequiresMountsFor=/var/lib/vrngd|' /usr/lib/systemd/system/vrngd-seed.service > /root/control/vrngd-seed.service
-  verify_cycles encrypted-control /root/control/vrngd-seed.service
   say "phase-done install"
   systemctl reboot
 }
@@ -201,7 +197,12 @@ phase_encrypted() {
   say "varmount source=$(findmnt -n -o SOURCE /var) state=$(systemctl is-active var.mount)"
   say "bootcycles n=$(journalctl -b --no-pager | grep -ci 'ordering cycle')"
   journalctl -b --no-pager | grep -i 'cycle' | head -5 | sed 's/^/boot-journal: /'
-  verify_cycles boot vrngd-seed.service vrngd-seed-file.service vrngd.service
+  # now that the fstab and crypttab generators have made var.mount and
+  # systemd-cryptsetup@var.service (/run/systemd/generator), verify sees them too
+  verify_cycles encrypted-new vrngd-seed.service vrngd-seed-file.service vrngd.service
+  # control: the seed unit as it was (RequiresMountsFor=/var/lib/vrngd beside Before=cryptsetup-pre.target)
+  mkdir -p /root/control && sed 's|^Wants=cryptsetup-pre.target|&\nRequiresMountsFor=/var/lib/vrngd|' /usr/lib/systemd/system/vrngd-seed.service > /root/control/vrngd-seed.service
+  verify_cycles encrypted-control /root/control/vrngd-seed.service
   unit_times vrngd-seed.service
   journalctl -u vrngd-seed.service -b --no-pager -o cat | grep 'vrngd seed: ' | sed 's/^/seedline: /'
   wait_active vrngd.service 120

@@ -123,9 +123,11 @@ describe.skipIf(vmSkip !== null)('vrngd under systemd 252 as PID 1 (Debian bookw
     expect(line(b, 'entropy').crng_ready).toBe('yes');
     const seed = line(b, 'unit', { name: 'vrngd-seed.service' });
     process.stderr.write(`e2e systemd: crng ready: vrngd-seed.service held the boot ${seed.held_ms} ms (${seed.sub}, ${seed.result})\n`);
+    // skipped by ExecCondition= (node never started): sh + dd only. Measured 1297 ms under
+    // TCG at load ~10, against 20-45 s for a node start there; the bound is well below that.
     expect(seed.sub).toBe('dead');
-    expect(seed.result).toBe('success');
-    expect(Number(seed.held_ms)).toBeLessThan(1000);
+    expect(seed.result).toBe('exec-condition');
+    expect(Number(seed.held_ms)).toBeLessThan(5000);
   });
 
   it('cloud-init seed_random with the shipped config: no error with the device, without it, and without vrngd', () => {

@@ -17,7 +17,8 @@ Usage: install.sh [options]
   --dracutdir DIR      dracut modules directory (default: /usr/lib/dracut/modules.d)
   --from TARBALL       install from a release tarball instead of this checkout
   --manifest FILE      also write the installed file list to FILE
-  --enable             enable and start vrngd (systemctl, or chkconfig + service)
+  --enable             enable and start vrngd (systemctl, or chkconfig + service),
+                       its seed units, and stop and disable rngd (as --disable-rngd)
   --disable-rngd       stop and disable rngd (systemctl, chkconfig + service, update-rc.d)
   --release REL        the file set of one RPM flavour: el6 (the SysV init script, no
                        systemd units), el7 (the units in systemd/el7/ when present,
@@ -177,9 +178,18 @@ disable_rngd() {
   fi
 }
 
+# Enabling vrngd disables rngd (both feed the same pool from the same device; the
+# units conflict both ways, so both enabled would only race at boot), enables the
+# seed step(s) and starts the daemon.
 enable_vrngd() {
+  local u seeds=()
+  if [ "$do_disable_rngd" = 0 ]; then disable_rngd; fi
   if systemd_running; then
     act systemctl daemon-reload
+    for u in vrngd-seed.service vrngd-seed-file.service; do
+      if [ -f "$unitdir/$u" ]; then seeds+=("$u"); fi
+    done
+    if [ "${#seeds[@]}" -gt 0 ]; then act systemctl enable "${seeds[@]}"; fi
     act systemctl enable --now vrngd.service
   elif command -v chkconfig >/dev/null 2>&1; then
     act chkconfig --add vrngd
@@ -321,12 +331,16 @@ uninstall_all() {
 }
 
 # Stop the daemon and remove every link that enabling it made: systemctl's
-# *.wants/ links (vrngd.service, vrngd-seed.service, also when systemd is not
+# *.wants/ links (vrngd.service, vrngd-seed.service, vrngd-seed-file.service, also when systemd is not
 # running or the link dangles), chkconfig's and update-rc.d's rc?.d links.
 stop_and_unlink() {
-  local l
+  local l u ours=()
   if systemd_running; then
-    act systemctl disable --now vrngd.service vrngd-seed.service || true
+    # only the units this install has (el7 has no vrngd-seed-file.service): one unknown name fails them all
+    for u in vrngd.service vrngd-seed.service vrngd-seed-file.service; do
+      if [ -f "$unitdir/$u" ]; then ours+=("$u"); fi
+    done
+    if [ "${#ours[@]}" -gt 0 ]; then act systemctl disable --now "${ours[@]}" || true; fi
     if [ -f "$appdir/el7-syscall-filter.sh" ]; then act sh "$appdir/el7-syscall-filter.sh" disable --prefix "$prefix" || true; fi
   elif [ -z "$destdir" ] && [ -x "$destdir$initdir/vrngd" ]; then
     act "$initdir/vrngd" stop || true
@@ -337,6 +351,7 @@ stop_and_unlink() {
     elif command -v update-rc.d >/dev/null 2>&1; then act update-rc.d -f vrngd remove >/dev/null || true; fi
   fi
   for l in "$destdir"/etc/systemd/system/*.wants/vrngd.service "$destdir"/etc/systemd/system/*.wants/vrngd-seed.service \
+           "$destdir"/etc/systemd/system/*.wants/vrngd-seed-file.service \
            "$destdir"/etc/rc[0-6S].d/[SK][0-9][0-9]vrngd "$destdir"/etc/rc.d/rc[0-6].d/[SK][0-9][0-9]vrngd; do
     if [ -L "$l" ]; then act rm -f -- "$l"; fi
   done

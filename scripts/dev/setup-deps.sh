@@ -11,9 +11,11 @@
 #   qemu-system-x86 dracut-core cpio kmod zstd   real-guest boots (npm run test:e2e)
 #   busybox-static        the legacy-kernel guests (scripts/dev/e2e/legacy-guest.sh)
 #   cloud-init            cloud-init schema on the shipped cloud-configs
+#   mmdebstrap            the Debian bookworm VM image of the service e2e suites
+#                         (scripts/dev/e2e/debian-vm.sh: systemd-vm, sysv-vm tests)
 set -euo pipefail
 pkgs=(rng-tools5 busybox-static systemd util-linux rpm man-db groff-base python3 python3-seccomp strace
-  qemu-system-x86 dracut-core cpio kmod zstd cloud-init)
+  qemu-system-x86 dracut-core cpio kmod zstd cloud-init mmdebstrap)
 if [ "${1:-}" = "--list" ]; then
   printf '%s\n' "${pkgs[@]}"
   exit 0

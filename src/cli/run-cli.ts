@@ -6,6 +6,8 @@ import { buildProgram, ProgramDeps } from './program';
 import { CliError, describeError, EX, exitCodeFor } from './exit';
 import { defaultIo } from './io';
 import { DialectError, translateRngdArgv } from '../core/rngd-dialect';
+import { ArgsSyntaxError, expandArgsOption } from './args-string';
+import { errLines, stderrIsJournal } from './journal-priority';
 
 /**
  * rngd compatibility: `vrngd -f -r /dev/hwrng` (options, no command) means `vrngd run`,
@@ -46,15 +48,28 @@ export async function runCli(args: string[], deps: ProgramDeps = { io: defaultIo
 }
 
 async function runProgram(args: string[], deps: ProgramDeps): Promise<number> {
+  // fatal lines go to the journal at err priority (<3>) when stderr is the journal
+  const journal = deps.io.stderr === process.stderr && stderrIsJournal(deps.io.env);
+  const fatal = (line: string): void => void deps.io.stderr.write(errLines(`${line}\n`, journal));
   let argv: string[];
   try {
-    argv = normalizeArgv(args);
+    argv = normalizeArgv(expandArgsOption(args));
   } catch (e: unknown) {
-    if (!(e instanceof DialectError)) throw e;
-    deps.io.stderr.write(`vrngd: ${e.message}\n`);
+    if (!(e instanceof DialectError) && !(e instanceof ArgsSyntaxError)) throw e;
+    fatal(`vrngd: ${e.message}`);
     return EX.USAGE;
   }
   const program = await buildProgram(deps, argv[0]);
+  // commander's own usage errors ("error: unknown option ...") at err priority too
+  // (subcommands may share their parent's output configuration object: wrap each once)
+  const wrapped = new Set<object>();
+  for (const c of journal ? [program, ...program.commands] : []) {
+    const o = c.configureOutput();
+    if (wrapped.has(o)) continue;
+    const outputError = o.outputError ?? ((str: string, write: (s: string) => void) => write(str));
+    c.configureOutput({ outputError: (str, write) => outputError(str, (line) => write(errLines(line, true))) });
+    wrapped.add(c.configureOutput());
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EX.OK;
@@ -66,10 +81,10 @@ async function runProgram(args: string[], deps: ProgramDeps): Promise<number> {
     }
     const code = exitCodeFor(e);
     if (e instanceof CliError || code !== EX.SOFTWARE) {
-      deps.io.stderr.write(`vrngd: ${describeError(e)}\n`);
+      fatal(`vrngd: ${describeError(e)}`);
       return code;
     }
-    deps.io.stderr.write(`vrngd: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    fatal(`vrngd: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     return EX.SOFTWARE;
   }
 }

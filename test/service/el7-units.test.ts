@@ -110,7 +110,7 @@ describe.skipIf(noTables !== null)('each el7 unit as its releases read it', () =
     const seed = reduce([read(path.join(MODERN, 'vrngd-seed.service'))], 'v219');
     expect(seed.dropped.find((d) => d.key === 'ExecStartPre')?.why).toMatch(/not absolute: \+\/sbin\/modprobe/);
     expect(seed.dropped.find((d) => d.key === 'ProtectSystem')?.why).toMatch(/protect system/);
-    expect(seed.dropped.map((d) => d.key)).toEqual(expect.arrayContaining(['StateDirectory', 'MemoryDenyWriteExecute', 'ProtectKernelTunables']));
+    expect(seed.dropped.map((d) => d.key)).toEqual(expect.arrayContaining(['ExecCondition', 'MemoryDenyWriteExecute', 'ProtectKernelTunables']));
     // SystemCallFilter=@system-service: an allow-list of five calls, the group dropped
     expect(seed.filter?.mode).toBe('allow');
     expect(seed.filter?.dropped).toContain('@system-service');

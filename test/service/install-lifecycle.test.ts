@@ -100,7 +100,7 @@ describe.skipIf(noNamespace !== null)('install.sh on a live systemd system (name
     expect(live(base, [], false).status).toBe(0);
     const r = live(base, ['--uninstall'], true);
     expect(r.status).toBe(0);
-    expect(r.calls).toEqual(['systemctl disable --now vrngd.service vrngd-seed.service', 'systemctl daemon-reload']);
+    expect(r.calls).toEqual(['systemctl disable --now vrngd.service vrngd-seed.service vrngd-seed-file.service', 'systemctl daemon-reload']);
     expect(fs.existsSync(path.join(base, 'usr/lib/vrngd'))).toBe(false);
   }, 180000);
 });

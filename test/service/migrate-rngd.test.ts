@@ -5,6 +5,7 @@
 // reads the migrated line (through the real SysV script's expansion) exactly as the
 // same flags on its command line; install.sh and the RPM's %post run it.
 // The script runs under dash (POSIX sh) and under bash --posix (RHEL 6's /bin/sh).
+import { splitArgs } from '../../src/cli/args-string';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -73,16 +74,18 @@ describe('migrate-rngd.sh', () => {
     expect(migrate(r, ['--vrngd', CHECKER]).status).toBe(0);
     expect(words(vrngdArgs(r))).toEqual(original); // only -f dropped
     expect(runConfigFor(words(vrngdArgs(r)))).toEqual(runConfigFor(original));
-    // and through the real SysV script's expansion: `vrngd -b -p PIDFILE $VRNGD_ARGS`
+    // and through the real SysV script: `vrngd -b -p PIDFILE --args "$VRNGD_ARGS"`, split by vrngd
     const rec = path.join(r, 'argv');
     const bin = path.join(r, 'fake-vrngd');
     fs.writeFileSync(bin, `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > "${rec}"\nexit 1\n`, { mode: 0o755 });
     run('bash', [path.join(ROOT, 'scripts/sysvinit/vrngd'), 'start'], {
-      env: { PATH: process.env.PATH, VRNGD_BIN: bin, SYSCONFIG: path.join(r, 'etc/sysconfig/vrngd'), PIDFILE: path.join(r, 'vrngd.pid'), LOCKFILE: path.join(r, 'lock'), VRNGD_INIT_FUNCTIONS: '' },
+      env: { PATH: process.env.PATH, VRNGD_BIN: bin, SYSCONFIG: path.join(r, 'etc/sysconfig/vrngd'), PIDFILE: path.join(r, 'vrngd.pid'), LOCKFILE: path.join(r, 'lock'), VRNGD_INIT_FUNCTIONS: '', RNGD_INIT: '/nonexistent' },
     });
     const argv = fs.readFileSync(rec, 'utf8').split('\n').filter(Boolean);
     expect(argv.slice(0, 3)).toEqual(['-b', '-p', path.join(r, 'vrngd.pid')]);
-    expect(argv.slice(3)).toEqual(original);
+    expect(argv[3]).toBe('--args');
+    expect(argv).toHaveLength(5);
+    expect(splitArgs(argv[4] as string)).toEqual(original);
   });
 
   it('Debian /etc/default/rng-tools: HRNGDEVICE becomes -r; what vrngd refuses is dropped with its reason', () => {

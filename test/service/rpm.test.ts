@@ -135,11 +135,12 @@ describe.skipIf(noRpm !== null)('the vrngd RPM for hosts with their own node', (
   });
 
   it.skipIf(noNamespace !== null)('scriptlets: enable both units and start under systemd, chkconfig and start under SysV', () => {
-    expect(runScriptlet(rpmFile, 'postinstall', '1', true)).toEqual(['systemctl daemon-reload', 'systemctl enable vrngd.service vrngd-seed.service', 'systemctl start vrngd.service']);
+    // rngd disabled first (the units conflict both ways), then the seed file unit the node flavour has
+    expect(runScriptlet(rpmFile, 'postinstall', '1', true)).toEqual(['systemctl daemon-reload', 'systemctl disable rngd.service', 'systemctl enable vrngd.service vrngd-seed.service', 'systemctl enable vrngd-seed-file.service', 'systemctl start vrngd.service']);
     // an image build (systemd not running): enabled, not started
-    expect(runScriptlet(rpmFile, 'postinstall', '1', false)).toEqual(['systemctl daemon-reload', 'systemctl enable vrngd.service vrngd-seed.service']);
+    expect(runScriptlet(rpmFile, 'postinstall', '1', false)).toEqual(['systemctl daemon-reload', 'systemctl disable rngd.service', 'systemctl enable vrngd.service vrngd-seed.service', 'systemctl enable vrngd-seed-file.service']);
     expect(runScriptlet(rpmFile, 'postinstall', '2', true)).toEqual([]); // upgrade: leave the admin's choice
-    expect(runScriptlet(rpmFile, 'preuninstall', '0', true)).toEqual(['systemctl disable --now vrngd.service vrngd-seed.service']);
+    expect(runScriptlet(rpmFile, 'preuninstall', '0', true)).toEqual(['systemctl disable --now vrngd.service vrngd-seed.service', 'systemctl disable --now vrngd-seed-file.service']);
     expect(runScriptlet(rpmFile, 'preuninstall', '1', true)).toEqual([]);
     expect(runScriptlet(rpmFile, 'postuninstall', '1', true)).toEqual(['systemctl daemon-reload', 'systemctl try-restart vrngd.service']);
   });
@@ -222,11 +223,11 @@ describe.skipIf(noRpm !== null).each(['el6', 'el7'] as const)('the %s RPM, with 
 
   it.skipIf(noNamespace !== null)('scriptlets as rng-tools: first install enables and starts, upgrade restarts, erase stops and disables', () => {
     if (rel === 'el7') {
-      expect(runScriptlet(rpmFile, 'postinstall', '1', true)).toEqual(['systemctl daemon-reload', 'systemctl enable vrngd.service vrngd-seed.service', 'systemctl start vrngd.service']);
+      expect(runScriptlet(rpmFile, 'postinstall', '1', true)).toEqual(['systemctl daemon-reload', 'systemctl disable rngd.service', 'systemctl enable vrngd.service vrngd-seed.service', 'systemctl start vrngd.service']);
       expect(runScriptlet(rpmFile, 'postuninstall', '1', true)).toEqual(['systemctl daemon-reload', 'systemctl try-restart vrngd.service']);
       expect(runScriptlet(rpmFile, 'preuninstall', '0', true)).toEqual(['systemctl disable --now vrngd.service vrngd-seed.service']);
     } else {
-      expect(runScriptlet(rpmFile, 'postinstall', '1', false)).toEqual(['chkconfig --add vrngd', 'init.d/vrngd start']);
+      expect(runScriptlet(rpmFile, 'postinstall', '1', false)).toEqual(['chkconfig rngd off', 'chkconfig --add vrngd', 'init.d/vrngd start']);
       expect(runScriptlet(rpmFile, 'postuninstall', '1', false)).toEqual(['init.d/vrngd condrestart']);
       expect(runScriptlet(rpmFile, 'preuninstall', '0', false)).toEqual(['init.d/vrngd stop', 'chkconfig --del vrngd']);
     }

@@ -29,7 +29,9 @@ describe('the unit files', () => {
     expect(unitValues(main, 'Type')).toEqual(['notify']);
     expect(unitValues(main, 'EnvironmentFile')).toEqual(['-/etc/sysconfig/vrngd']);
     expect(unitValues(main, 'ExecStart')).toHaveLength(1);
-    expect(unitValues(main, 'ExecStart')[0]).toMatch(/^\/usr\/sbin\/vrngd run --foreground \$VRNGD_ARGS$/);
+    // one word: vrngd splits VRNGD_ARGS itself (--args), the same way as the SysV script
+    expect(unitValues(main, 'ExecStart')[0]).toBe('/usr/sbin/vrngd run --foreground --args "${VRNGD_ARGS}"');
+    expect(unitValues(main, 'RestartPreventExitStatus')).toEqual(['64 65 66 69 77 78']);
     expect(unitValues(main, 'Conflicts')).toContain('rngd.service');
     expect(unitValues(main, 'Restart')).toEqual(['on-failure']);
     expect(unitValues(main, 'ConditionVirtualization')).toEqual(['!container']);
@@ -81,7 +83,7 @@ describe.skipIf(noAnalyze !== null)('systemd-analyze security', () => {
 function execPaths(text: string): string[] {
   return text
     .split('\n')
-    .filter((l) => /^Exec(Start|StartPre|StartPost|Reload|Stop|StopPost)=/.test(l))
+    .filter((l) => /^Exec(Condition|Start|StartPre|StartPost|Reload|Stop|StopPost)=/.test(l))
     .map((l) => l.slice(l.indexOf('=') + 1).replace(/^[-+!@:]+/, '').split(/\s+/)[0] ?? '')
     .filter((p) => p.startsWith('/'));
 }

@@ -46,6 +46,26 @@ describe('the init script without a daemon', () => {
     LOCKFILE: path.join(root, 'var/lock/subsys/vrngd'),
     SYSCONFIG: path.join(root, 'etc/sysconfig/vrngd'),
     VRNGD_INIT_FUNCTIONS: '',
+    RNGD_INIT: '/nonexistent', // the host's own rngd init script is never asked
+  });
+
+  it('start stops a running rngd through its init script first, and refuses to start beside it when that fails', () => {
+    const dir = fs.mkdtempSync(path.join(root, 'rngd-'));
+    const rngd = path.join(dir, 'rngd');
+    const log = path.join(dir, 'calls');
+    // a fake rngd init script: "running" until stopped; stop fails when told to
+    fs.writeFileSync(rngd, `#!/bin/sh\necho "$1" >> ${log}\ncase "$1" in status) [ ! -e ${dir}/stopped ] ;; stop) [ -e ${dir}/fail ] && exit 1; touch ${dir}/stopped ;; esac\n`, { mode: 0o755 });
+    const bin = path.join(dir, 'fake-vrngd');
+    fs.writeFileSync(bin, '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'fail'), '');
+    const refused = run(path.join(root, INIT), ['start'], { env: { ...env(), VRNGD_BIN: bin, RNGD_INIT: rngd } });
+    expect(refused.stdout).toMatch(/not starting beside rngd/);
+    expect(refused.status).toBe(1);
+    fs.rmSync(path.join(dir, 'fail'));
+    const started = run(path.join(root, INIT), ['start'], { env: { ...env(), VRNGD_BIN: bin, RNGD_INIT: rngd } });
+    expect(started.stdout).toMatch(/stopping rngd, which vrngd replaces/);
+    expect(fs.readFileSync(log, 'utf8').split('\n').filter(Boolean)).toEqual(['status', 'stop', 'status', 'stop']);
+    expect(fs.existsSync(path.join(dir, 'stopped'))).toBe(true);
   });
 
   it('carries chkconfig and LSB headers', () => {
@@ -135,6 +155,7 @@ describe('the init script life cycle against the real daemon', () => {
       LOCKFILE: path.join(root, 'var/lock/subsys/vrngd'),
       SYSCONFIG: path.join(root, 'etc/sysconfig/vrngd'),
       VRNGD_INIT_FUNCTIONS: '',
+      RNGD_INIT: '/nonexistent',
     };
   });
   afterAll(() => {

@@ -75,3 +75,11 @@ bool vrngd_arg_int(napi_env env, napi_value v, int64_t min, int64_t max, int32_t
 	*out = (int32_t)d;
 	return true;
 }
+
+bool vrngd_export(napi_env env, napi_value exports, const char *name, napi_callback fn)
+{
+	napi_value f;
+
+	return vrngd_napi_ok(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f), "napi_create_function") &&
+	       vrngd_napi_ok(env, napi_set_named_property(env, exports, name, f), "napi_set_named_property");
+}

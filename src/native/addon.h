@@ -49,6 +49,9 @@ napi_value vrngd_out_of_range(napi_env env, const char *text);
 #define MAX_POLL_MS 60000
 #define POLL_WOKEN (-1)
 
+/* Sets exports[name] to a new function running fn; false after a throw. */
+bool vrngd_export(napi_env env, napi_value exports, const char *name, napi_callback fn);
+
 /* Each adds its functions to exports; NULL after a throw. poll.c: pollFd,
  * makeWakePipe. rdrand.c: cpuRngSupport, readCpuRng. physmem.c: readPhys. */
 napi_value vrngd_export_poll(napi_env env, napi_value exports);

@@ -58,9 +58,5 @@ static napi_value read_phys(napi_env env, napi_callback_info info)
 
 napi_value vrngd_export_physmem(napi_env env, napi_value exports)
 {
-	napi_value f;
-
-	CALL(env, napi_create_function(env, "readPhys", NAPI_AUTO_LENGTH, read_phys, NULL, &f));
-	CALL(env, napi_set_named_property(env, exports, "readPhys", f));
-	return exports;
+	return vrngd_export(env, exports, "readPhys", read_phys) ? exports : NULL;
 }

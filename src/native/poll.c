@@ -131,11 +131,7 @@ static napi_value make_wake_pipe(napi_env env, napi_callback_info info)
 
 napi_value vrngd_export_poll(napi_env env, napi_value exports)
 {
-	napi_value f;
-
-	CALL(env, napi_create_function(env, "pollFd", NAPI_AUTO_LENGTH, poll_fd, NULL, &f));
-	CALL(env, napi_set_named_property(env, exports, "pollFd", f));
-	CALL(env, napi_create_function(env, "makeWakePipe", NAPI_AUTO_LENGTH, make_wake_pipe, NULL, &f));
-	CALL(env, napi_set_named_property(env, exports, "makeWakePipe", f));
+	if (!vrngd_export(env, exports, "pollFd", poll_fd) || !vrngd_export(env, exports, "makeWakePipe", make_wake_pipe))
+		return NULL;
 	return exports;
 }

@@ -91,11 +91,7 @@ static napi_value read_cpu_rng(napi_env env, napi_callback_info info)
 
 napi_value vrngd_export_cpu_rng(napi_env env, napi_value exports)
 {
-	napi_value f;
-
-	CALL(env, napi_create_function(env, "cpuRngSupport", NAPI_AUTO_LENGTH, cpu_rng_support, NULL, &f));
-	CALL(env, napi_set_named_property(env, exports, "cpuRngSupport", f));
-	CALL(env, napi_create_function(env, "readCpuRng", NAPI_AUTO_LENGTH, read_cpu_rng, NULL, &f));
-	CALL(env, napi_set_named_property(env, exports, "readCpuRng", f));
+	if (!vrngd_export(env, exports, "cpuRngSupport", cpu_rng_support) || !vrngd_export(env, exports, "readCpuRng", read_cpu_rng))
+		return NULL;
 	return exports;
 }

@@ -206,9 +206,8 @@ static napi_value send_datagram(napi_env env, napi_callback_info info)
 
 #define EXPORT(name, fn)                                                       \
 	do {                                                                   \
-		napi_value f_;                                                 \
-		CALL(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f_)); \
-		CALL(env, napi_set_named_property(env, exports, name, f_));   \
+		if (!vrngd_export(env, exports, name, fn))                    \
+			return NULL;                                           \
 	} while (0)
 
 static napi_value init(napi_env env, napi_value exports)

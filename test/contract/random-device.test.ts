@@ -16,42 +16,30 @@ import { randomDeviceContract } from './random-device';
 
 const exec = promisify(execFile);
 
-for (const era of ['el6', 'v3.10', 'el7', 'modern'] as Era[]) {
-  for (const start of [0, 100]) {
-    randomDeviceContract(`SimKernel ${era}, pool at ${start} bits`, {
-      open: () => {
-        const sim = new SimKernel({ era, entropyBits: start });
-        return { device: sim, poolsizeBits: sim.poolsizeBits, quiet: true };
-      },
-      addWithoutCapability: async () => {
-        const sim = new SimKernel({ era, entropyBits: start });
-        sim.noPermission = true;
-        try {
-          sim.addEntropy(new Uint8Array(8), 8);
-          return null;
-        } catch (e: unknown) {
-          return { name: (e as Error).name, code: (e as { code?: string }).code };
-        }
-      },
-    });
-  }
+/** The contract's parts for a simulated kernel of one era, its pool at `entropyBits`. */
+function simVariant(era: Era, entropyBits: number): Parameters<typeof randomDeviceContract>[1] {
+  return {
+    open: () => {
+      const sim = new SimKernel({ era, entropyBits });
+      return { device: sim, poolsizeBits: sim.poolsizeBits, quiet: true };
+    },
+    addWithoutCapability: async () => {
+      const sim = new SimKernel({ era, entropyBits });
+      sim.noPermission = true;
+      try {
+        sim.addEntropy(new Uint8Array(8), 8);
+        return null;
+      } catch (e: unknown) {
+        return { name: (e as Error).name, code: (e as { code?: string }).code };
+      }
+    },
+  };
 }
-randomDeviceContract('SimKernel modern, crng ready', {
-  open: () => {
-    const sim = new SimKernel({ era: 'modern', entropyBits: 256 });
-    return { device: sim, poolsizeBits: sim.poolsizeBits, quiet: true };
-  },
-  addWithoutCapability: async () => {
-    const sim = new SimKernel({ era: 'modern', entropyBits: 256 });
-    sim.noPermission = true;
-    try {
-      sim.addEntropy(new Uint8Array(8), 8);
-      return null;
-    } catch (e: unknown) {
-      return { name: (e as Error).name, code: (e as { code?: string }).code };
-    }
-  },
-});
+
+for (const era of ['el6', 'v3.10', 'el7', 'modern'] as Era[]) {
+  for (const start of [0, 100]) randomDeviceContract(`SimKernel ${era}, pool at ${start} bits`, simVariant(era, start));
+}
+randomDeviceContract('SimKernel modern, crng ready', simVariant('modern', 256));
 
 const ADDON = path.join(ROOT, 'build', 'Release', 'vrngd.node');
 const DIST_DEVICE = path.join(ROOT, 'dist', 'kernel', 'random-device.js');

@@ -162,6 +162,21 @@ describe.skipIf(noLib !== null)('launcher: runtime and preload', () => {
     }
   });
 
+  it('the units\' and the SysV script\'s --args STRING: -r inside it is the seed step\'s device, the string reaches the daemon unchanged', () => {
+    const l = installedLayout();
+    const proc = fakeProc(STARVING);
+    for (const [str, dev] of [
+      ["-r /dev/vport0p1 --reseed '*/5 * * * *'", '/dev/vport0p1'],
+      ['--rng-device=/dev/hw2 -q', '/dev/hw2'],
+      ["--reseed '*/5 * * * *'", ''], // no -r: the default device, and no file name from the glob
+      ['', ''],
+    ] as Array<[string, string]>) {
+      const r = launch(l, ['run', '--foreground', '--args', str], { VRNGD_PROC: proc });
+      expect(r.starts[0], str).toEqual({ preload: l.preload, args: `${l.script} seed --timeout 10${dev ? ` --rng-device ${dev}` : ''}` });
+      expect(r.starts[1]?.args, str).toBe(`${l.script} run --foreground --args ${str}`.trimEnd());
+    }
+  });
+
   it('a caller-set LD_PRELOAD reaches the daemon unchanged (the library stays inert there by its own argv check)', () => {
     const l = installedLayout();
     const r = launch(l, ['run', '-f'], { VRNGD_PROC: fakeProc(STARVING), LD_PRELOAD: '/x/other.so' });

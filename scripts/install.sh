@@ -258,6 +258,11 @@ install_all() {
       [ -d "$d" ] || continue
       for f in "$d"/*.conf; do [ ! -f "$f" ] || put 0644 "$f" "$dropins/$(basename "$d")/$(basename "$f")"; done
     done
+    # rngd's side of the conflict (Conflicts=vrngd.service, which systemd 208 reads too):
+    # the el7 set has no drop-in of its own for it, so it takes the default set's
+    if [ "$release" = el7 ] && [ -f "$src/systemd/rngd.service.d/50-vrngd.conf" ]; then
+      put 0644 "$src/systemd/rngd.service.d/50-vrngd.conf" "$unitdir/rngd.service.d/50-vrngd.conf"
+    fi
     if [ "$release" = el7 ] && [ -z "$destdir" ]; then act sh "$src/scripts/el7-syscall-filter.sh" enable --prefix "$prefix"; fi
     if [ -f "$units/vrngd.tmpfiles" ]; then put 0644 "$units/vrngd.tmpfiles" "$prefix/lib/tmpfiles.d/vrngd.conf"; fi
   fi

@@ -189,8 +189,10 @@ describe.skipIf(noRpm !== null).each(['el6', 'el7'] as const)('the %s RPM, with 
       for (const u of ['vrngd.service', 'vrngd-seed.service']) {
         expect(fs.readFileSync(path.join(unpacked, 'usr/lib/systemd/system', u)).equals(fs.readFileSync(path.join(unitSrc, u))), u).toBe(true);
       }
-      // the syscall deny-list drop-ins ship aside, linked by %post only on systemd 219+ (208 kills node with them)
-      expect(files.filter((f) => /^\/usr\/lib\/systemd\/system\/.*\.d\//.test(f))).toEqual([]);
+      // the syscall deny-list drop-ins ship aside, linked by %post only on systemd 219+ (208 kills node with them);
+      // the one drop-in in the unit directory is rngd's side of the conflict
+      expect(files.filter((f) => /^\/usr\/lib\/systemd\/system\/.*\.d\//.test(f))).toEqual(['/usr/lib/systemd/system/rngd.service.d/50-vrngd.conf']);
+      expect(fs.readFileSync(path.join(unpacked, 'usr/lib/systemd/system/rngd.service.d/50-vrngd.conf'), 'utf8')).toMatch(/^Conflicts=vrngd\.service$/m);
       if (fs.existsSync(path.join(ROOT, 'systemd/el7/vrngd.service.d'))) {
         expect(files).toEqual(expect.arrayContaining(['/usr/lib/vrngd/el7-syscall-filter.sh', '/usr/lib/vrngd/el7-dropins/vrngd.service.d/50-syscall-filter.conf', '/usr/lib/vrngd/el7-dropins/vrngd-seed.service.d/50-syscall-filter.conf']));
       }

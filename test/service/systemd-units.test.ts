@@ -9,6 +9,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EX } from '../../src/cli/exit';
 import { isRoot, ROOT, skipReason, which } from '../helpers/env';
 import { installIntoTempRoot, parseExposure, run, tempDir, unitFiles, unitValues } from './install-root';
 
@@ -31,7 +32,8 @@ describe('the unit files', () => {
     expect(unitValues(main, 'ExecStart')).toHaveLength(1);
     // one word: vrngd splits VRNGD_ARGS itself (--args), the same way as the SysV script
     expect(unitValues(main, 'ExecStart')[0]).toBe('/usr/sbin/vrngd run --foreground --args "${VRNGD_ARGS}"');
-    expect(unitValues(main, 'RestartPreventExitStatus')).toEqual(['64 65 66 69 77 78']);
+    // exactly the permanent failures vrngd returns (a list with a code it never returns is dead)
+    expect(unitValues(main, 'RestartPreventExitStatus')).toEqual([[EX.USAGE, EX.NOINPUT, EX.UNAVAILABLE, EX.NOPERM].join(' ')]);
     expect(unitValues(main, 'Conflicts')).toContain('rngd.service');
     expect(unitValues(main, 'Restart')).toEqual(['on-failure']);
     expect(unitValues(main, 'ConditionVirtualization')).toEqual(['!container']);

@@ -46,7 +46,7 @@ describe.skipIf(vmSkip !== null)('the SysV init script under sysvinit-core as PI
     expect(r.pid_after).toBe(r.pid_before);
     expect(r.alive).toBe('yes');
     const s = line(c, 'sysv', { op: 'stop' });
-    process.stderr.write(`e2e sysv: stop took ${s.ms} ms\n`);
+    process.stderr.write(`e2e sysv: stop took ${s.ms} ms; the daemon's own exit (SIGTERM to gone) ${line(c, 'sysv', { op: 'exit' }).ms} ms\n`);
     expect(s).toMatchObject({ rc: '0', alive: 'no', pidfile: 'no' });
     expect(Number(s.ms)).toBeLessThanOrEqual(1000);
     expect(line(c, 'sysv', { op: 'status-stopped' }).rc).toBe('3');

@@ -185,6 +185,7 @@ case "$cmd" in
       -drive "file=$run/root.raw,if=virtio,format=raw" \
       -drive "file=$run/e2e.raw,if=virtio,format=raw" \
       -drive "file=$run/spare.raw,if=virtio,format=raw" \
+      -device virtio-rng-pci \
       "${qopts[@]}" || rc=$?
     echo "debian-vm: $name ran $(( $(date +%s) - t0 )) s (qemu exit $rc)" >&2
     exit "$rc"

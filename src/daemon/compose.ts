@@ -164,6 +164,8 @@ export async function runDaemon(config: RunConfig, io: DaemonIo, cloneWatchMs: n
     syslog: config.syslog,
     stream: detached ?? io.stderr,
     journal: Boolean(io.env.JOURNAL_STREAM),
+    // READY=1 does not wait for winston's loading: lines are held until attach() below
+    deferred: true,
   });
   const signals = new Signals(logger);
   let releasePid: (() => void) | null = null;
@@ -210,6 +212,7 @@ export async function runDaemon(config: RunConfig, io: DaemonIo, cloneWatchMs: n
     const t0 = Date.now();
     if (signals.stopRequested) return; // stopped before anything started
     await daemon.start();
+    logger.attach(); // READY=1 is out (daemon.start): now load winston and write the held lines
     // restored or cloned VMs on kernels that do not handle vmgenid themselves (docs/snapshots.md)
     cloneWatch = startCloneWatch({
       intervalMs: cloneWatchMs,

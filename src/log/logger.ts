@@ -6,10 +6,16 @@
 // file system is noticed at once. Trouble with the log file or /dev/log is said
 // once, on whichever of stderr, syslog and the log file still works, and its end
 // once more ("N lines lost"); see LogTrouble.
+//
+// winston is loaded when the logger first needs it, not with this module: it costs
+// 65-80 CPU-ms of a start (issue 16, docs/benchmarks.md "Goal 4"). With `deferred`
+// (the daemon), lines are held, in order and with the time they were logged, until
+// attach() (the daemon calls it once READY=1 is sent), an error line, reopen(),
+// close(), or at most DEFER_MAX_MS; with -q (quiet) winston is never loaded at all.
 import * as fs from 'fs';
 import * as path from 'path';
 import { Writable } from 'stream';
-import * as winston from 'winston';
+import type * as Winston from 'winston';
 import { DomainError } from '../core/errors';
 import { makeDirs, openAppend } from '../fs/safe-file';
 
@@ -26,6 +32,14 @@ export interface Logger {
   close(): Promise<void>;
 }
 
+/** createLogger's logger: attach() ends a `deferred` logger's holding (a no-op otherwise). */
+export interface StartLogger extends Logger {
+  attach(): void;
+}
+
+/** The longest a deferred logger holds its lines when attach() never comes. */
+export const DEFER_MAX_MS = 1000;
+
 export const PRIORITY: Record<Level, number> = { emerg: 0, alert: 1, crit: 2, error: 3, warning: 4, notice: 5, info: 6, debug: 7 };
 
 export interface LoggerOptions {
@@ -41,6 +55,8 @@ export interface LoggerOptions {
   /** Where console lines go (tests pass a stream). */
   stream?: NodeJS.WritableStream;
   ident?: string;
+  /** Hold lines (and winston's loading) until attach(); see the top of this file. */
+  deferred?: boolean;
 }
 
 /** Says a sink's trouble once when it starts and once when it ends, never per line. */
@@ -118,18 +134,16 @@ class LogFileSink extends Writable {
   }
 }
 
-export function createLogger(opts: LoggerOptions): Logger {
+export function createLogger(opts: LoggerOptions): StartLogger {
   const journal = opts.journal ?? Boolean(process.env.JOURNAL_STREAM);
   const ident = opts.ident ?? 'vrngd';
+  const quiet = opts.quiet ?? false;
   const consoleStream = opts.stream ?? process.stderr;
-  const consoleFormat = winston.format.printf(({ level, message }) =>
-    journal ? `<${PRIORITY[level as Level] ?? 6}>${String(message)}` : `${ident}: ${level === 'info' || level === 'notice' ? '' : `${level}: `}${String(message)}`,
-  );
   // trouble with one sink goes to the others, straight (never through the failing one)
   let syslogSink: SyslogSink | null = null;
   let fileSink: LogFileSink | null = null;
   const sayElsewhere = (from: 'file' | 'syslog') => (message: string): void => {
-    if (opts.quiet) return;
+    if (quiet) return;
     try {
       consoleStream.write(journal ? `<4>${message}\n` : `${ident}: warning: ${message}\n`);
     } catch {
@@ -144,34 +158,76 @@ export function createLogger(opts: LoggerOptions): Logger {
     fileSink.open();
   }
   if (opts.syslog) syslogSink = new SyslogSink(new LogTrouble('syslog (/dev/log)', sayElsewhere('syslog')));
-  const fileFormat = winston.format.combine(
-    winston.format.timestamp(),
-    winston.format.printf(({ timestamp, level, message }) => `${String(timestamp)} ${ident}[${process.pid}] ${level}: ${String(message)}`),
-  );
-  const transports: winston.transport[] = [new winston.transports.Stream({ stream: consoleStream, format: consoleFormat })];
-  if (fileSink) transports.push(new winston.transports.Stream({ stream: fileSink, format: fileFormat }));
-  if (syslogSink) {
-    transports.push(
-      new winston.transports.Stream({
-        stream: syslogSink,
-        format: winston.format.printf(({ level, message }) => `<${3 * 8 + (PRIORITY[level as Level] ?? 6)}>${ident}[${process.pid}]: ${String(message)}`),
-      }),
+
+  // winston, made on first use (never with -q: winston's `silent` would drop every line too)
+  let w: Winston.Logger | null = null;
+  const made = (): Winston.Logger => {
+    if (w) return w;
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const winston = require('winston') as typeof Winston;
+    const consoleFormat = winston.format.printf(({ level, message }) =>
+      journal ? `<${PRIORITY[level as Level] ?? 6}>${String(message)}` : `${ident}: ${level === 'info' || level === 'notice' ? '' : `${level}: `}${String(message)}`,
     );
+    // a held line keeps the time it was logged (`at`), not the time it was written
+    const stamp = winston.format((info) => {
+      info.timestamp = typeof info.at === 'string' ? info.at : new Date().toISOString();
+      return info;
+    });
+    const fileFormat = winston.format.combine(
+      stamp(),
+      winston.format.printf(({ timestamp, level, message }) => `${String(timestamp)} ${ident}[${process.pid}] ${level}: ${String(message)}`),
+    );
+    const transports: Winston.transport[] = [new winston.transports.Stream({ stream: consoleStream, format: consoleFormat })];
+    if (fileSink) transports.push(new winston.transports.Stream({ stream: fileSink, format: fileFormat }));
+    if (syslogSink) {
+      transports.push(
+        new winston.transports.Stream({
+          stream: syslogSink,
+          format: winston.format.printf(({ level, message }) => `<${3 * 8 + (PRIORITY[level as Level] ?? 6)}>${ident}[${process.pid}]: ${String(message)}`),
+        }),
+      );
+    }
+    w = winston.createLogger({ levels: winston.config.syslog.levels, level: opts.level, transports });
+    return w;
+  };
+
+  // held lines (deferred), in order; null once attached
+  let held: Array<{ level: Level; message: string; at: string }> | null = quiet || !opts.deferred ? null : [];
+  let holdTimer: NodeJS.Timeout | null = null;
+  const attach = (): void => {
+    if (holdTimer) clearTimeout(holdTimer);
+    holdTimer = null;
+    const lines = held;
+    held = null;
+    if (!lines || lines.length === 0) return;
+    const logger = made();
+    for (const l of lines) logger.log(l.level, l.message, { at: l.at });
+  };
+  if (held) {
+    holdTimer = setTimeout(attach, DEFER_MAX_MS);
+    holdTimer.unref();
   }
-  const w = winston.createLogger({
-    levels: winston.config.syslog.levels,
-    level: opts.level,
-    silent: opts.quiet ?? false,
-    transports,
-  });
+  const enabled = (level: Level): boolean => !quiet && PRIORITY[level] <= PRIORITY[opts.level];
+  const log = (level: Level) => (m: string): void => {
+    if (!enabled(level)) return;
+    if (held) {
+      held.push({ level, message: m, at: new Date().toISOString() });
+      // an error is never held
+      if (PRIORITY[level] <= PRIORITY.error) attach();
+      return;
+    }
+    made().log(level, m);
+  };
   return {
-    error: (m) => void w.log('error', m),
-    warning: (m) => void w.log('warning', m),
-    notice: (m) => void w.log('notice', m),
-    info: (m) => void w.log('info', m),
+    error: log('error'),
+    warning: log('warning'),
+    notice: log('notice'),
+    info: log('info'),
     // off (below the level, or -q): a no-op, not a call through winston per 64-B step
-    debug: !(opts.quiet ?? false) && PRIORITY[opts.level] >= PRIORITY.debug ? (m) => void w.log('debug', m) : () => undefined,
+    debug: enabled('debug') ? log('debug') : () => undefined,
+    attach,
     reopen: () => {
+      attach();
       try {
         fileSink?.open();
       } catch (e: unknown) {
@@ -179,12 +235,16 @@ export function createLogger(opts: LoggerOptions): Logger {
         sayElsewhere('file')(describe(e));
       }
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        w.on('finish', () => resolve());
-        w.end();
+    close: () => {
+      attach();
+      const logger = w;
+      if (!logger) return Promise.resolve().then(() => fileSink?.closeFd());
+      return new Promise<void>((resolve) => {
+        logger.on('finish', () => resolve());
+        logger.end();
         setTimeout(resolve, 200).unref();
-      }).then(() => fileSink?.closeFd()),
+      }).then(() => fileSink?.closeFd());
+    },
   };
 }
 

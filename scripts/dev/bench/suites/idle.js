@@ -3,6 +3,8 @@
 // read-only) and a bare idle Node process run side by side; after a settle time
 // ctx.runs consecutive windows of BENCH_IDLE_SECONDS (default 60) each measure CPU
 // time, voluntary context switches (all threads and children) and resident memory.
+// A fourth process, vrngd as vrngd.service starts it (its VRNGD_NODE_FLAGS, read from the unit),
+// gives the idle RSS row of the deployed daemon beside the plain one.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -26,14 +28,19 @@ module.exports = {
     if (!(idleSeconds > 0)) throw new Error('BENCH_IDLE_SECONDS must be a positive number');
     const wrapper = P.writeNamespaceWrapper(ctx.tmpDir);
     const thresholdBefore = P.readWakeupThreshold();
-    const logs = { vrngd: '', rngd: '' };
+    const logs = { vrngd: '', rngd: '', unit: '' };
+    // the node flags vrngd.service gives the daemon (VRNGD_NODE_FLAGS=...), read from the unit itself
+    const unitText = fs.readFileSync(path.join(ctx.root, 'systemd', 'vrngd.service'), 'utf8');
+    const unitFlagsMatch = /^Environment="VRNGD_NODE_FLAGS=([^"]*)"/m.exec(unitText);
+    const unitFlags = unitFlagsMatch ? unitFlagsMatch[1].trim().split(/\s+/).filter(Boolean) : [];
     const procs = {
       vrngd: spawn(process.execPath, [ctx.cli, 'run', '-f', '--state-file', path.join(ctx.tmpDir, 'idle-state.json')], { stdio: ['ignore', 'ignore', 'pipe'] }),
       rngd: P.spawnReadOnlySys(wrapper, null, rngd, ['-f', '-p', path.join(ctx.tmpDir, 'idle-rngd.pid')], { stdio: ['ignore', 'ignore', 'pipe'] }),
       node: spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' }),
+      unit: spawn(process.execPath, [...unitFlags, ctx.cli, 'run', '-f', '--state-file', path.join(ctx.tmpDir, 'idle-unit-state.json')], { stdio: ['ignore', 'ignore', 'pipe'] }),
     };
-    for (const k of ['vrngd', 'rngd']) procs[k].stderr.on('data', (b) => (logs[k] = (logs[k] + b).slice(-4000)));
-    const windows = { vrngd: [], rngd: [], node: [] };
+    for (const k of ['vrngd', 'rngd', 'unit']) procs[k].stderr.on('data', (b) => (logs[k] = (logs[k] + b).slice(-4000)));
+    const windows = { vrngd: [], rngd: [], node: [], unit: [] };
     try {
       await P.sleep(SETTLE_MS);
       for (let i = 0; i < ctx.runs; i++) {
@@ -87,6 +94,16 @@ module.exports = {
         goal: `≤ bare node + ${GOAL_RSS_OVER_NODE_MB} MiB (goal 3)`,
         met: rssOver <= GOAL_RSS_OVER_NODE_MB,
         notes: `goal within ${GOAL_RSS_OVER_NODE_MB} MB of bare node: ${rssOver <= GOAL_RSS_OVER_NODE_MB ? 'met' : 'missed'} (+${rssOver.toFixed(1)} MiB); rngd 5 ${med('rngd', 'rssMb').toFixed(1)} MiB`,
+      },
+      {
+        case: `idle resident memory (VmRSS), vrngd run -f as vrngd.service starts it (node ${unitFlags.join(' ') || 'without flags'}) vs bare node (no flags)`,
+        value: med('unit', 'rssMb'),
+        baseline: med('node', 'rssMb'),
+        unit: 'MiB',
+        ratio: med('unit', 'rssMb') / med('node', 'rssMb'),
+        goal: `≤ bare node + ${GOAL_RSS_OVER_NODE_MB} MiB (goal 3)`,
+        met: med('unit', 'rssMb') - med('node', 'rssMb') <= GOAL_RSS_OVER_NODE_MB,
+        notes: `${med('unit', 'rssMb') - med('node', 'rssMb') <= GOAL_RSS_OVER_NODE_MB ? 'met' : 'missed'} (+${(med('unit', 'rssMb') - med('node', 'rssMb')).toFixed(1)} MiB); flags from systemd/vrngd.service's VRNGD_NODE_FLAGS; idle CPU ${med('unit', 'cpuMs').toFixed(0)} ms (${spr('unit', 'cpuMs')}), wakeups ${med('unit', 'switches').toFixed(0)} (${spr('unit', 'switches')}) per window`,
       },
     ];
   },

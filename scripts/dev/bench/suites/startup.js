@@ -10,9 +10,13 @@ const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const P = require('../lib/daemon-probe');
 
+// With KILL_AT_READY=1 in its environment, the receiver SIGKILLs the daemon at READY=1
+// and prints its CPU time up to then (wait4's rusage, user + sys of the daemon process:
+// less sensitive to other load than the wall time; the kill itself adds < 1 ms).
 const NOTIFY_PY = `
-import os, socket, subprocess, sys, time
+import os, socket, subprocess, sys, time, signal
 path, timeout, errfile, cmd = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4:]
+kill_at_ready = os.environ.pop('KILL_AT_READY', '') == '1'
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(path)
 s.settimeout(0.05)
@@ -29,6 +33,11 @@ try:
             continue
         if b'READY=1' in msg.split(b'\\n'):
             ready = time.monotonic() - t0
+            if kill_at_ready:
+                p.send_signal(signal.SIGKILL)
+                _, _, ru = os.wait4(p.pid, 0)
+                p.returncode = -9
+                print('cpu_ms %.3f' % ((ru.ru_utime + ru.ru_stime) * 1000))
 finally:
     rc = p.poll()
     if rc is None:
@@ -38,6 +47,15 @@ if ready is not None:
     print('ready_ms %.3f' % (ready * 1000))
 else:
     print('ready_ms none exit=%s' % rc)
+`;
+
+// CPU time (user + sys, wait4's rusage) of one command run to its end: the anchor for
+// the CPU-to-READY rows is bare `node -e 0` on the same runtime.
+const CPU_PY = `
+import os, subprocess, sys
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_, status, ru = os.wait4(p.pid, 0)
+print('cpu_ms %.3f status %d' % ((ru.ru_utime + ru.ru_stime) * 1000, status))
 `;
 
 /**
@@ -113,6 +131,9 @@ module.exports = {
       bundle = b.status === 0 ? path.join(dir, 'vrngd.js') : null;
     }
     const readyOn = {};
+    const cpuOn = {};
+    const cpuPy = path.join(ctx.tmpDir, 'cpu-of.py');
+    fs.writeFileSync(cpuPy, CPU_PY);
     for (let i = 0; i < ctx.runs; i++) {
       ctx.log(`startup: run ${i + 1}/${ctx.runs}`);
       const sock = path.join(ctx.tmpDir, `notify-${i}.sock`);
@@ -138,6 +159,19 @@ module.exports = {
         const mm = /ready_ms ([\d.]+)/.exec(rr.stdout || '');
         (readyOn[rt.name] = readyOn[rt.name] || []).push(mm ? Number(mm[1]) : NaN);
         fs.rmSync(sk, { force: true });
+      }
+      // CPU to READY=1 (the daemon SIGKILLed there) and bare node's CPU, on every runtime
+      for (const rt of ctx.runtimes) {
+        const entry = rt.dist ? ctx.cli : bundle;
+        if (!entry) continue;
+        const sk = path.join(ctx.tmpDir, `notify-cpu-${i}-${rt.name.replace(/\W/g, '')}.sock`);
+        const rr = spawnSync(python3, [py, sk, '20', errFile, rt.node, entry, 'run', '-f', '--state-file', stateFile], { encoding: 'utf8', timeout: 30000, env: { ...process.env, KILL_AT_READY: '1' } });
+        fs.rmSync(sk, { force: true });
+        const c = /cpu_ms ([\d.]+)/.exec(rr.stdout || '');
+        const b = /cpu_ms ([\d.]+) status 0/.exec(spawnSync(python3, [cpuPy, rt.node, '-e', '0'], { encoding: 'utf8' }).stdout || '');
+        const into = (cpuOn[rt.name] = cpuOn[rt.name] || { ready: [], node: [], dist: rt.dist });
+        into.ready.push(c ? Number(c[1]) : NaN);
+        into.node.push(b ? Number(b[1]) : NaN);
       }
       s.vInject.push(await firstInjectionMs(ctx, `vrngd-${i}`, process.execPath, [process.execPath, ctx.cli, 'run', '-f', '-q', '--compete', '--state-file', stateFile]));
       s.rInject.push(
@@ -169,6 +203,19 @@ module.exports = {
           goal: "≤ rngd 5's (goal 4)",
           met: v === null ? null : v <= med('rInject'),
           notes: v === null ? 'no READY=1 on this runtime' : `${v <= med('rInject') ? '' : `missed by ${(v - med('rInject')).toFixed(0)} ms; `}median of ${xs.length}; spread ${P.spread(xs, 0)} ms`,
+        };
+      }),
+      ...Object.entries(cpuOn).map(([name, o]) => {
+        const bad = o.ready.some((x) => Number.isNaN(x)) || o.node.some((x) => Number.isNaN(x));
+        const v = bad ? null : P.median(o.ready);
+        const n = bad ? null : P.median(o.node);
+        return {
+          case: `startup: CPU time exec → READY=1 (vrngd run -f, user + sys) on ${name} (${o.dist ? 'dist/' : 'the bundle'}) vs bare \`node -e 0\` to its exit`,
+          value: v,
+          baseline: n,
+          unit: 'CPU ms',
+          ratio: v === null || !n ? null : v / n,
+          notes: bad ? 'not measured (no READY=1 or no rusage)' : `median of ${o.ready.length}; spread ${P.spread(o.ready, 0)} vs ${P.spread(o.node, 0)} ms; vrngd's own start-up CPU ${(v - n).toFixed(0)} ms; the daemon is SIGKILLed at READY=1, CPU from wait4's rusage (less sensitive to other load than the wall rows)`,
         };
       }),
       {

@@ -55,15 +55,19 @@ describe.skipIf(vmSkip !== null)('vrngd under systemd 252 as PID 1 (Debian bookw
     expect(c[1]).toMatchObject({ rngd: 'inactive', vrngd: 'active' });
   });
 
-  it('reload keeps the PID; stop takes at most 1 s', () => {
+  it('reload keeps the PID; stop takes at most 1 s beyond what systemctl stop of a sleep in the same sandbox takes', () => {
     const r = line(a, 'reload');
     expect(r.pid_after).toBe(r.pid_before);
     expect(Number(r.pid_before)).toBeGreaterThan(1);
     expect(r.active).toBe('active');
     const s = line(a, 'stop');
-    process.stderr.write(`e2e systemd: systemctl stop vrngd took ${s.ms} ms (a sleep unit's: ${line(a, 'stopfloor').ms} ms)\n`);
+    const floor = line(a, 'stopfloor');
+    process.stderr.write(`e2e systemd: systemctl stop vrngd took ${s.ms} ms; a sleep in vrngd.service's sandbox ${floor.ms} ms, a bare transient sleep unit ${floor.bare_ms} ms\n`);
     expect(s.state).toBe('inactive');
-    expect(Number(s.ms)).toBeLessThanOrEqual(1000);
+    // Under TCG, systemctl stop of a process that dies at once on SIGTERM already takes
+    // ~500 ms bare (measured in the same boot), more with the sandbox's teardown;
+    // vrngd's own part must fit in 1 s.
+    expect(Number(s.ms) - Number(line(a, 'stopfloor').ms)).toBeLessThanOrEqual(1000);
   });
 
   it('watchdog: a SIGSTOPped daemon is killed and restarted', () => {

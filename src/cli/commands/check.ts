@@ -12,6 +12,7 @@ import { ProgramDeps } from '../program';
 import { FIPS_BLOCK_BYTES, FIPS_TESTS, FipsTestName } from '../../core/fips';
 import { FipsStreamChecker, FipsStreamCounts } from '../../core/fips-stream';
 import { ChildReader } from '../../sources/child-reader';
+import { BATCH_BLOCKS, FipsBatchPipeline, loadNativeFips } from '../fips-engine';
 
 const PREFIX = 'vrngd check: ';
 /** Read size for files: 1 MiB, i.e. ~419 blocks per read and per engine call. */
@@ -366,14 +367,50 @@ function makeWriter(out: NodeJS.WritableStream): { write(b: Uint8Array): Promise
 
 export async function runCheck(opts: CheckOptions, io: CliIo): Promise<number> {
   const startNs = nowNs();
-  const checker = new FipsStreamChecker({ blockCount: opts.blockCount, pipe: opts.pipe });
   const report = opts.pipe ? io.stderr : io.stdout;
+  // the C engine on the thread pool; the JS engine when the addon cannot load (said once, on stderr)
+  const native = loadNativeFips();
+  if (native.reason !== null) io.stderr.write(`${PREFIX}${native.reason}; testing with the JS engine\n`);
   const reader = opts.file === null ? stdinReader(io) : await openFile(opts.file);
   if (!opts.pipe && !opts.json) report.write(`${PREFIX}starting FIPS tests...\n`);
   const writer = opts.pipe ? makeWriter(io.stdout) : null;
   const input = new SpeedStat();
   const fips = new SpeedStat();
   const output = new SpeedStat();
+  // pipe mode: the passing blocks of one chunk or batch, copied out (the input buffers are reused)
+  const passed: { buf: Buffer | null; bytes: number; room: number } = { buf: null, bytes: 0, room: 0 };
+  const onPassed = writer
+    ? (block: Uint8Array, offset: number): void => {
+        passed.buf ??= Buffer.allocUnsafe(passed.room);
+        passed.buf.set(block.subarray(offset, offset + FIPS_BLOCK_BYTES), passed.bytes);
+        passed.bytes += FIPS_BLOCK_BYTES;
+      }
+    : undefined;
+  const writePassed = async (): Promise<void> => {
+    const t0 = nowNs();
+    if (writer && passed.buf !== null && passed.bytes > 0) {
+      try {
+        await writer.write(passed.buf.subarray(0, passed.bytes));
+      } catch (e: unknown) {
+        throw new CliError(`check: cannot write the passing blocks: ${describeError(e)}`, EX.IOERR);
+      }
+      output.add(passed.bytes * 8, nowNs() - t0);
+    }
+    passed.buf = null;
+    passed.bytes = 0;
+  };
+  const pipeline = native.engine
+    ? new FipsBatchPipeline(
+        native.engine,
+        { blockCount: opts.blockCount, pipe: opts.pipe },
+        async (r) => {
+          fips.add(r.blocks * FIPS_BLOCK_BYTES * 8, r.ns);
+          await writePassed();
+        },
+        onPassed,
+      )
+    : null;
+  const checker = pipeline ? pipeline.checker : new FipsStreamChecker({ blockCount: opts.blockCount, pipe: opts.pipe });
   let drained = false;
   // As rngtest: SIGINT/SIGTERM stop the test (a pending read is abandoned) and the
   // summary is printed. Only in the real process; a second signal kills as usual.
@@ -404,31 +441,22 @@ export async function runCheck(opts: CheckOptions, io: CliIo): Promise<number> {
         break;
       }
       const t1 = nowNs();
-      const testedBefore = checker.blocksTested;
-      const passed: { buf: Buffer | null; bytes: number } = { buf: null, bytes: 0 };
-      const onPassed = writer
-        ? (block: Uint8Array, offset: number): void => {
-            // the chunk's buffer is reused by the next read: copy the passing blocks out
-            // (at most one carried block more than the whole blocks in this chunk)
-            passed.buf ??= Buffer.allocUnsafe((Math.floor(chunk.length / FIPS_BLOCK_BYTES) + 1) * FIPS_BLOCK_BYTES);
-            passed.buf.set(block.subarray(offset, offset + FIPS_BLOCK_BYTES), passed.bytes);
-            passed.bytes += FIPS_BLOCK_BYTES;
-          }
-        : undefined;
-      checker.push(chunk, onPassed);
-      const t2 = nowNs();
       input.add(chunk.length * 8, t1 - t0);
-      fips.add((checker.blocksTested - testedBefore) * FIPS_BLOCK_BYTES * 8, t2 - t1);
-      if (writer && passed.buf !== null && passed.bytes > 0) {
-        try {
-          await writer.write(passed.buf.subarray(0, passed.bytes));
-        } catch (e: unknown) {
-          throw new CliError(`check: cannot write the passing blocks: ${describeError(e)}`, EX.IOERR);
-        }
-        output.add(passed.bytes * 8, nowNs() - t2);
+      // at most one carried block more than the whole blocks in this chunk; a batch at most BATCH_BLOCKS
+      passed.room = pipeline ? BATCH_BLOCKS * FIPS_BLOCK_BYTES : (Math.floor(chunk.length / FIPS_BLOCK_BYTES) + 1) * FIPS_BLOCK_BYTES;
+      if (pipeline) {
+        await pipeline.push(chunk);
+        if (pipeline.full || stopped) break;
+        continue;
       }
+      const testedBefore = checker.blocksTested;
+      checker.push(chunk, onPassed);
+      fips.add((checker.blocksTested - testedBefore) * FIPS_BLOCK_BYTES * 8, nowNs() - t1);
+      await writePassed();
       if (checker.done || stopped) break;
     }
+    // the batches still on the pool, in order (also after a stop: their blocks were read)
+    if (pipeline) await pipeline.finish();
   } finally {
     if (handleSignals) onSignal();
     await reader.close().catch(() => undefined);

@@ -38,7 +38,8 @@ interface Batch {
   fill: number;
   blocks: number;
   masks: Uint8Array;
-  done: Promise<number> | null;
+  /** Settles when its results went through the checker and onResult (its buffer is free again). */
+  consumed: Promise<void> | null;
 }
 
 export interface BatchResult {
@@ -57,6 +58,7 @@ export interface BatchResult {
  */
 export class FipsBatchPipeline {
   private readonly free: Batch[] = [];
+  /** Submitted and not yet consumed, oldest first (never empty while free is). */
   private readonly inFlight: Batch[] = [];
   private cur: Batch;
   private readonly headerBytes: number;
@@ -67,6 +69,9 @@ export class FipsBatchPipeline {
   private lastBit = 0;
   private submitted = 0;
   private masks: Uint8Array = new Uint8Array(0);
+  /** Results are consumed in submission order, as soon as each is ready (a slow device prints at its pace). */
+  private chain: Promise<void> = Promise.resolve();
+  private failed: { error: unknown } | null = null;
   private maskPos = 0;
   readonly checker: FipsStreamChecker;
 
@@ -83,7 +88,7 @@ export class FipsBatchPipeline {
     const tester: BlockTester = { testBlock: () => this.masks[this.maskPos++]! };
     this.checker = new FipsStreamChecker({ blockCount: opts.blockCount, pipe: opts.pipe, createTester: () => tester });
     for (let i = 0; i <= IN_FLIGHT; i++) {
-      this.free.push({ buf: Buffer.allocUnsafe(batchBlocks * FIPS_BLOCK_BYTES), fill: 0, blocks: 0, masks: new Uint8Array(batchBlocks), done: null });
+      this.free.push({ buf: Buffer.allocUnsafe(batchBlocks * FIPS_BLOCK_BYTES), fill: 0, blocks: 0, masks: new Uint8Array(batchBlocks), consumed: null });
     }
     this.cur = this.free.pop()!;
   }
@@ -95,6 +100,7 @@ export class FipsBatchPipeline {
 
   /** The next chunk of the stream (its buffer may be reused once this resolves). */
   async push(chunk: Uint8Array): Promise<void> {
+    this.rethrow();
     let pos = 0;
     if (this.headerSeen < this.headerBytes) {
       const take = Math.min(this.headerBytes - this.headerSeen, chunk.length);
@@ -122,7 +128,8 @@ export class FipsBatchPipeline {
   /** End of input (or a stop): the remaining whole blocks, then every result in order. */
   async finish(): Promise<void> {
     if (this.cur.fill >= FIPS_BLOCK_BYTES && !this.full) await this.submit();
-    while (this.inFlight.length > 0) await this.consumeOldest();
+    await this.chain;
+    this.rethrow();
     // the trailing partial block: counted as received, never tested (as rngtest)
     if (this.cur.fill > 0 && !this.full) this.checker.push(this.cur.buf.subarray(0, this.cur.fill));
     this.cur.fill = 0;
@@ -132,7 +139,10 @@ export class FipsBatchPipeline {
     const batch = this.cur;
     let blocks = Math.floor(batch.fill / FIPS_BLOCK_BYTES);
     if (this.blockCount > 0) blocks = Math.min(blocks, this.blockCount - this.submitted);
-    if (this.free.length === 0) await this.consumeOldest();
+    while (this.free.length === 0) {
+      await this.inFlight[0]!.consumed;
+      this.rethrow();
+    }
     const next = this.free.pop()!;
     const used = blocks * FIPS_BLOCK_BYTES;
     // the partial block goes on into the next buffer, unless the block count ends the test here
@@ -146,30 +156,37 @@ export class FipsBatchPipeline {
       this.free.push(batch);
       return;
     }
-    batch.done = this.engine.fipsTestBlocksAsync(batch.buf, blocks, this.last32, this.lastBit, batch.masks);
+    const done = this.engine.fipsTestBlocksAsync(batch.buf, blocks, this.last32, this.lastBit, batch.masks);
+    this.chain = batch.consumed = this.chain
+      .then(() => this.consume(batch, done))
+      .catch((error: unknown) => {
+        this.failed ??= { error };
+      });
     this.submitted += blocks;
     const end = used - 4;
     const b = batch.buf;
     this.last32 = (b[end]! | (b[end + 1]! << 8) | (b[end + 2]! << 16) | (b[end + 3]! << 24)) >>> 0;
     this.lastBit = b[used - 1]! & 1;
     this.inFlight.push(batch);
-    if (this.inFlight.length > IN_FLIGHT) await this.consumeOldest();
   }
 
-  private async consumeOldest(): Promise<void> {
-    const batch = this.inFlight.shift()!;
-    let ns: number;
+  private rethrow(): void {
+    if (this.failed) throw this.failed.error;
+  }
+
+  private async consume(batch: Batch, done: Promise<number>): Promise<void> {
     try {
-      ns = await batch.done!;
+      const ns = await done;
+      if (this.failed) return; // after a failure: no more results, only the buffers back
+      this.masks = batch.masks;
+      this.maskPos = 0;
+      this.checker.push(batch.buf.subarray(0, batch.blocks * FIPS_BLOCK_BYTES), this.onPassed);
+      if (this.maskPos !== batch.blocks) throw new Error(`FipsBatchPipeline: the checker took ${this.maskPos} of ${batch.blocks} results`);
+      await this.onResult({ blocks: batch.blocks, ns });
     } finally {
-      batch.done = null;
+      this.inFlight.shift(); // batch: results are consumed in submission order
+      batch.fill = 0;
+      this.free.push(batch);
     }
-    this.masks = batch.masks;
-    this.maskPos = 0;
-    this.checker.push(batch.buf.subarray(0, batch.blocks * FIPS_BLOCK_BYTES), this.onPassed);
-    if (this.maskPos !== batch.blocks) throw new Error(`FipsBatchPipeline: the checker took ${this.maskPos} of ${batch.blocks} results`);
-    await this.onResult({ blocks: batch.blocks, ns });
-    batch.fill = 0;
-    this.free.push(batch);
   }
 }

@@ -27,8 +27,17 @@ export function loadNativeFips(env: NodeJS.ProcessEnv = process.env): { engine: 
   }
 }
 
-/** Blocks per batch: 1,050,000 bytes, a little more than one 1 MiB read, so a read becomes one batch. */
-export const BATCH_BLOCKS = 420;
+/**
+ * Blocks per batch (262,500 bytes): ~40 us of tests on one core, so the pool's
+ * per-work overhead stays small, and three such buffers keep peak RSS low.
+ */
+export const BATCH_BLOCKS = 105;
+/**
+ * Whole blocks wait this long for more input before they are tested in a batch of
+ * their own: a fast pipe (64 KiB reads) fills batches, a slow device is still
+ * tested, and printed, at its own pace.
+ */
+export const FLUSH_MS = 5;
 /** Batches on the thread pool at once (2 cores); one more buffer is being filled. */
 export const IN_FLIGHT = 2;
 
@@ -72,6 +81,11 @@ export class FipsBatchPipeline {
   /** Results are consumed in submission order, as soon as each is ready (a slow device prints at its pace). */
   private chain: Promise<void> = Promise.resolve();
   private failed: { error: unknown } | null = null;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A push is running (the flush timer must not submit in between). */
+  private busy = false;
+  /** The flush timer's submit, which a push waits for. */
+  private timerSubmit: Promise<void> | null = null;
   private maskPos = 0;
   readonly checker: FipsStreamChecker;
 
@@ -100,7 +114,35 @@ export class FipsBatchPipeline {
 
   /** The next chunk of the stream (its buffer may be reused once this resolves). */
   async push(chunk: Uint8Array): Promise<void> {
+    if (this.timerSubmit) await this.timerSubmit;
     this.rethrow();
+    this.busy = true;
+    try {
+      await this.pushChunk(chunk);
+    } finally {
+      this.busy = false;
+    }
+    // what this chunk completed is tested soon even if no more input comes (a slow device)
+    if (this.cur.fill >= FIPS_BLOCK_BYTES && !this.full && this.flushTimer === null) this.flushTimer = setTimeout(() => this.flushLater(), FLUSH_MS);
+  }
+
+  private flushLater(): void {
+    this.flushTimer = null;
+    if (this.busy) {
+      this.flushTimer = setTimeout(() => this.flushLater(), FLUSH_MS);
+      return;
+    }
+    if (this.cur.fill < FIPS_BLOCK_BYTES || this.full || this.timerSubmit) return;
+    this.timerSubmit = this.submit()
+      .catch((error: unknown) => {
+        this.failed ??= { error };
+      })
+      .finally(() => {
+        this.timerSubmit = null;
+      });
+  }
+
+  private async pushChunk(chunk: Uint8Array): Promise<void> {
     let pos = 0;
     if (this.headerSeen < this.headerBytes) {
       const take = Math.min(this.headerBytes - this.headerSeen, chunk.length);
@@ -121,12 +163,14 @@ export class FipsBatchPipeline {
       pos += take;
       if (cur.fill === cur.buf.length) await this.submit();
     }
-    // what this chunk completed is tested now, not when a buffer fills (a slow device)
-    if (this.cur.fill >= FIPS_BLOCK_BYTES && !this.full) await this.submit();
   }
 
   /** End of input (or a stop): the remaining whole blocks, then every result in order. */
   async finish(): Promise<void> {
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.timerSubmit) await this.timerSubmit;
+    this.rethrow();
     if (this.cur.fill >= FIPS_BLOCK_BYTES && !this.full) await this.submit();
     await this.chain;
     this.rethrow();

@@ -107,9 +107,15 @@ export class FipsBatchPipeline {
     this.cur = this.free.pop()!;
   }
 
-  /** True once --blockcount blocks are submitted: the rest of the input is not read. */
+  /** True once --blockcount blocks are in (submitted or waiting in the buffer): the rest of the input is not read. */
   get full(): boolean {
-    return this.blockCount > 0 && this.submitted >= this.blockCount;
+    return this.blockCount > 0 && this.submitted + Math.floor(this.cur.fill / FIPS_BLOCK_BYTES) >= this.blockCount;
+  }
+
+  /** Whole blocks in the buffer that are still to be tested (none beyond --blockcount). */
+  private get untested(): number {
+    const whole = Math.floor(this.cur.fill / FIPS_BLOCK_BYTES);
+    return this.blockCount > 0 ? Math.min(whole, Math.max(0, this.blockCount - this.submitted)) : whole;
   }
 
   /** The next chunk of the stream (its buffer may be reused once this resolves). */
@@ -123,7 +129,7 @@ export class FipsBatchPipeline {
       this.busy = false;
     }
     // what this chunk completed is tested soon even if no more input comes (a slow device)
-    if (this.cur.fill >= FIPS_BLOCK_BYTES && !this.full && this.flushTimer === null) this.flushTimer = setTimeout(() => this.flushLater(), FLUSH_MS);
+    if (this.untested > 0 && this.flushTimer === null) this.flushTimer = setTimeout(() => this.flushLater(), FLUSH_MS);
   }
 
   private flushLater(): void {
@@ -132,7 +138,7 @@ export class FipsBatchPipeline {
       this.flushTimer = setTimeout(() => this.flushLater(), FLUSH_MS);
       return;
     }
-    if (this.cur.fill < FIPS_BLOCK_BYTES || this.full || this.timerSubmit) return;
+    if (this.untested === 0 || this.timerSubmit) return;
     this.timerSubmit = this.submit()
       .catch((error: unknown) => {
         this.failed ??= { error };
@@ -171,11 +177,11 @@ export class FipsBatchPipeline {
     this.flushTimer = null;
     if (this.timerSubmit) await this.timerSubmit;
     this.rethrow();
-    if (this.cur.fill >= FIPS_BLOCK_BYTES && !this.full) await this.submit();
+    if (this.untested > 0) await this.submit();
     await this.chain;
     this.rethrow();
     // the trailing partial block: counted as received, never tested (as rngtest)
-    if (this.cur.fill > 0 && !this.full) this.checker.push(this.cur.buf.subarray(0, this.cur.fill));
+    if (this.cur.fill > 0 && !(this.blockCount > 0 && this.submitted >= this.blockCount)) this.checker.push(this.cur.buf.subarray(0, this.cur.fill));
     this.cur.fill = 0;
   }
 

@@ -13,6 +13,7 @@ import { FIPS_BLOCK_BYTES, FIPS_TESTS, FipsTestName } from '../../core/fips';
 import { FipsStreamChecker, FipsStreamCounts } from '../../core/fips-stream';
 import { ChildReader } from '../../sources/child-reader';
 import { BATCH_BLOCKS, FipsBatchPipeline, loadNativeFips } from '../fips-engine';
+import { restoreOpt } from '../check-flags';
 
 const PREFIX = 'vrngd check: ';
 /** Read size for files: 1 MiB, i.e. ~419 blocks per read and per engine call. */
@@ -371,6 +372,7 @@ export async function runCheck(opts: CheckOptions, io: CliIo): Promise<number> {
   // the C engine on the thread pool; the JS engine when the addon cannot load (said once, on stderr)
   const native = loadNativeFips();
   if (native.reason !== null) io.stderr.write(`${PREFIX}${native.reason}; testing with the JS engine\n`);
+  if (native.engine === null) restoreOpt();
   const reader = opts.file === null ? stdinReader(io) : await openFile(opts.file);
   if (!opts.pipe && !opts.json) report.write(`${PREFIX}starting FIPS tests...\n`);
   const writer = opts.pipe ? makeWriter(io.stdout) : null;

@@ -9,6 +9,8 @@
 // async work. Plus the argument checks: a clear TypeError or RangeError, no crash.
 import { describe, expect, it } from 'vitest';
 import { loadBinding } from '../../src/native/binding';
+import { NativeFipsTester } from '../../src/native/fips-tester';
+import { FipsStreamChecker } from '../../src/core/fips-stream';
 import { FIPS_BLOCK_BYTES, FIPS_TESTS, FipsBlockStats, FipsTester } from '../../src/core/fips';
 import { BLOCK, SeededRandom, fipsCorpus, plantRun } from '../fixtures/fips/corpus';
 
@@ -134,6 +136,23 @@ describe('the C FIPS engine agrees with the JS engine', () => {
       binding.fipsTestBlocksAsync(half, 150, prev.readUInt32LE(BLOCK - 4), (prev[BLOCK - 1] as number) & 1, b),
     ]);
     expect([...a, ...b]).toEqual(sync);
+  });
+
+  it('NativeFipsTester (one block per call) gives FipsTester\'s masks, also through the stream checker', () => {
+    for (const { data } of corpus.filter((_, i) => i % 3 === 0)) {
+      const js = jsEngine(data).masks;
+      if (data.length < 4) continue;
+      const t = new NativeFipsTester(data.readInt32LE(0));
+      const got: number[] = [];
+      for (let at = 4; at + FIPS_BLOCK_BYTES <= data.length; at += FIPS_BLOCK_BYTES) got.push(t.testBlock(data, at));
+      expect(got).toEqual(js);
+      const a = new FipsStreamChecker({ createTester: (b) => new NativeFipsTester(b) });
+      const b = new FipsStreamChecker();
+      a.push(data);
+      b.push(data);
+      expect(a.counts()).toEqual(b.counts());
+    }
+    expect(() => new NativeFipsTester(0).testBlock(Buffer.alloc(BLOCK), 1)).toThrow(RangeError);
   });
 
   it('bad arguments throw one clear error, never crash', async () => {

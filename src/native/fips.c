@@ -12,7 +12,8 @@
  * touch the byte's edges, and the long-run verdict), counted in a small histogram;
  * a byte histogram gives poker, monobit and the runs strictly inside bytes once
  * per block. The table is built here at load, by running fips.c's own bit loop
- * over every state and byte (no shared code with fips.ts or the bench's limit).
+ * over every state and byte (no shared code with fips.ts or the bench's limit),
+ * once per process.
  * The two halves of a block are scanned as two independent chains and stitched.
  *
  *   fipsTestBlocks(data, blocks, last32, lastBit, masks[, stats])   synchronous
@@ -25,6 +26,7 @@
  * its last bit). stats, when given: 14 int32 per block (ones, poker sum, runs[0..11]).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -125,6 +127,29 @@ static void build_tables(void)
 		code_b[j] = (uint8_t)((j >> 1) % 13 == B_NONE ? SLOT_NONE : (j >> 1) % 13);
 		code_a[j] = (uint8_t)((j >> 1) / 13);
 	}
+}
+
+/*
+ * The tables are written once and only read after: each load of the addon (the main
+ * thread, a Worker) calls this, and a load in a Worker must not rewrite them under a
+ * pool thread that is testing. __atomic builtins: no libc symbol (pthread_once is
+ * GLIBC_2.34 on a new glibc, above the 2.12 floor).
+ */
+static int tables_state; /* 0 not built, 1 being built, 2 built */
+
+static void ensure_tables(void)
+{
+	int expected = 0;
+
+	if (__atomic_load_n(&tables_state, __ATOMIC_ACQUIRE) == 2)
+		return;
+	if (__atomic_compare_exchange_n(&tables_state, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		build_tables();
+		__atomic_store_n(&tables_state, 2, __ATOMIC_RELEASE);
+		return;
+	}
+	while (__atomic_load_n(&tables_state, __ATOMIC_ACQUIRE) != 2)
+		sched_yield();
 }
 
 static inline uint32_t le32(const uint8_t *p)
@@ -438,7 +463,7 @@ static napi_value fips_test_blocks_async(napi_env env, napi_callback_info info)
 
 napi_value vrngd_export_fips(napi_env env, napi_value exports)
 {
-	build_tables();
+	ensure_tables();
 	if (!vrngd_export(env, exports, "fipsTestBlocks", fips_test_blocks) ||
 	    !vrngd_export(env, exports, "fipsTestBlocksAsync", fips_test_blocks_async))
 		return NULL;

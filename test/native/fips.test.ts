@@ -7,12 +7,15 @@
 // chains are stitched), on seeded random blocks; in one call, in calls cut at
 // arbitrary blocks (the state a batch starts from, as check computes it), and as
 // async work. Plus the argument checks: a clear TypeError or RangeError, no crash.
+import * as path from 'path';
+import { Worker } from 'worker_threads';
 import { describe, expect, it } from 'vitest';
 import { loadBinding } from '../../src/native/binding';
 import { NativeFipsTester } from '../../src/native/fips-tester';
 import { FipsStreamChecker } from '../../src/core/fips-stream';
 import { FIPS_BLOCK_BYTES, FIPS_TESTS, FipsBlockStats, FipsTester } from '../../src/core/fips';
 import { BLOCK, SeededRandom, fipsCorpus, plantRun } from '../fixtures/fips/corpus';
+import { ROOT } from '../helpers/env';
 
 const binding = loadBinding();
 const STATS = 14;
@@ -153,6 +156,32 @@ describe('the C FIPS engine agrees with the JS engine', () => {
       expect(a.counts()).toEqual(b.counts());
     }
     expect(() => new NativeFipsTester(0).testBlock(Buffer.alloc(BLOCK), 1)).toThrow(RangeError);
+  });
+
+  it('a load in a Worker while the pool tests (the tables are built once per process) gives the same masks', async () => {
+    const data = new SeededRandom(31).bytes(4 + 2000 * BLOCK);
+    data.fill(0, 4 + 7 * BLOCK, 4 + 8 * BLOCK);
+    const sync = cEngine(data).masks;
+    const masks = new Uint8Array(2000);
+    const running = binding.fipsTestBlocksAsync(data.subarray(4), 2000, data.readUInt32LE(0), 0, masks);
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('worker_threads');
+       const b = require(workerData.addon);
+       const d = Buffer.from(workerData.data);
+       const m = new Uint8Array(workerData.n);
+       b.fipsTestBlocks(d.subarray(4), workerData.n, d.readUInt32LE(0), 0, m);
+       parentPort.postMessage(Array.from(m));`,
+      { eval: true, workerData: { addon: path.join(ROOT, 'build', 'Release', 'vrngd.node'), data: data.subarray(0, 4 + 100 * BLOCK), n: 100 } },
+    );
+    const fromWorker = await new Promise<number[]>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    await running;
+    expect(fromWorker).toEqual(sync.slice(0, 100));
+    expect(Array.from(masks)).toEqual(sync);
+    expect(sync[7]).not.toBe(0);
   });
 
   it('bad arguments throw one clear error, never crash', async () => {

@@ -30,6 +30,14 @@ export interface RndBinding {
   readCpuRng(data: Uint8Array, useRdseed: boolean): number;
   /** mmap(2) of an open /dev/mem fd: `length` (1..64) bytes of physical memory at addr (the vmgenid ID). */
   readPhys?(fd: number, addr: number, length: number): Buffer;
+  /**
+   * The FIPS 140-2 tests of blocks 2,500-byte blocks of data (src/native/fips.c, bit-exact
+   * with core/fips.ts): masks[k] = block k's failure mask. last32 and lastBit: the continuous-test
+   * word and the last bit before block 0. stats (14 per block): ones, poker sum, runs[0..11].
+   */
+  fipsTestBlocks(data: Uint8Array, blocks: number, last32: number, lastBit: number, masks: Uint8Array, stats?: Int32Array): void;
+  /** The same on libuv's thread pool (data and masks must not be touched until it settles); resolves the nanoseconds the tests took. */
+  fipsTestBlocksAsync(data: Uint8Array, blocks: number, last32: number, lastBit: number, masks: Uint8Array): Promise<number>;
   readonly constants: {
     POLLIN: number;
     POLLOUT: number;

@@ -12,6 +12,8 @@ import { ProgramDeps } from '../program';
 import { FIPS_BLOCK_BYTES, FIPS_TESTS, FipsTestName } from '../../core/fips';
 import { FipsStreamChecker, FipsStreamCounts } from '../../core/fips-stream';
 import { ChildReader } from '../../sources/child-reader';
+import { BATCH_BLOCKS, FipsBatchPipeline, loadNativeFips } from '../fips-engine';
+import { restoreOpt } from '../check-flags';
 
 const PREFIX = 'vrngd check: ';
 /** Read size for files: 1 MiB, i.e. ~419 blocks per read and per engine call. */
@@ -111,14 +113,14 @@ type ChunkReader = {
   close(): Promise<void>;
 };
 
-async function openFile(path: string): Promise<ChunkReader> {
+async function openFile(path: string, firstBytes: number): Promise<ChunkReader> {
   let fd: number;
   try {
     // a device or FIFO is read through the reader child, never on the thread pool:
     // a 1 MiB read of a ~10 kB/s /dev/hwrng took minutes and ignored SIGINT
     // (fs.stat with a callback: fs.promises is experimental on Node 10, the el6 runtime)
     const st = await new Promise<fs.Stats>((resolve, reject) => fs.stat(path, (err, s) => (err ? reject(err) : resolve(s))));
-    if (st.isCharacterDevice() || st.isFIFO() || st.isSocket()) return childChunkReader(path);
+    if (st.isCharacterDevice() || st.isFIFO() || st.isSocket()) return childChunkReader(path, firstBytes);
   } catch (e: unknown) {
     throw new CliError(`check: cannot open ${path}: ${describeError(e)}`, exitCodeFor(e, { input: true }));
   }
@@ -179,17 +181,20 @@ function fdReader(fd: number, label: string, closeFd: boolean): ChunkReader {
  * and grow while the device keeps up (up to 1 MiB) so a fast device is not read one
  * fork at a time. abort() kills the child: a stop is immediate even mid-read.
  */
-function childChunkReader(path: string): ChunkReader {
+function childChunkReader(path: string, firstBytes: number): ChunkReader {
   const reader = new ChildReader({ path, readChunkBytes: 512 });
   let ended = false;
   let requestBytes = FIPS_BLOCK_BYTES;
+  // the first request is the header and the first block (2,504 or 2,508 bytes), so
+  // block 1 is tested after one device read, and later requests end on block edges
+  let first = true;
   return {
     async next() {
       if (ended) return null;
       const t0 = Date.now();
       let data: Uint8Array;
       try {
-        data = await reader.read(requestBytes);
+        data = await reader.read(first ? firstBytes : requestBytes);
       } catch (e: unknown) {
         ended = true;
         throw new CliError(`check: cannot read ${path}: ${describeError(e)}`, exitCodeFor(e, { input: true }));
@@ -199,6 +204,10 @@ function childChunkReader(path: string): ChunkReader {
         return null;
       }
       const ms = Date.now() - t0;
+      if (first) {
+        first = false;
+        return data;
+      }
       if (ms < 50 && data.length === requestBytes) requestBytes = Math.min(requestBytes * 2, READ_BYTES);
       else if (ms > 500) requestBytes = Math.max(Math.floor(requestBytes / 2), FIPS_BLOCK_BYTES);
       return data;
@@ -366,14 +375,51 @@ function makeWriter(out: NodeJS.WritableStream): { write(b: Uint8Array): Promise
 
 export async function runCheck(opts: CheckOptions, io: CliIo): Promise<number> {
   const startNs = nowNs();
-  const checker = new FipsStreamChecker({ blockCount: opts.blockCount, pipe: opts.pipe });
   const report = opts.pipe ? io.stderr : io.stdout;
-  const reader = opts.file === null ? stdinReader(io) : await openFile(opts.file);
+  // the C engine on the thread pool; the JS engine when the addon cannot load (said once, on stderr)
+  const native = loadNativeFips();
+  if (native.reason !== null) io.stderr.write(`${PREFIX}${native.reason}; testing with the JS engine\n`);
+  if (native.engine === null) restoreOpt();
+  const reader = opts.file === null ? stdinReader(io) : await openFile(opts.file, (opts.pipe ? 8 : 4) + FIPS_BLOCK_BYTES);
   if (!opts.pipe && !opts.json) report.write(`${PREFIX}starting FIPS tests...\n`);
   const writer = opts.pipe ? makeWriter(io.stdout) : null;
   const input = new SpeedStat();
   const fips = new SpeedStat();
   const output = new SpeedStat();
+  // pipe mode: the passing blocks of one chunk or batch, copied out (the input buffers are reused)
+  const passed: { buf: Buffer | null; bytes: number; room: number } = { buf: null, bytes: 0, room: 0 };
+  const onPassed = writer
+    ? (block: Uint8Array, offset: number): void => {
+        passed.buf ??= Buffer.allocUnsafe(passed.room);
+        passed.buf.set(block.subarray(offset, offset + FIPS_BLOCK_BYTES), passed.bytes);
+        passed.bytes += FIPS_BLOCK_BYTES;
+      }
+    : undefined;
+  const writePassed = async (): Promise<void> => {
+    const t0 = nowNs();
+    if (writer && passed.buf !== null && passed.bytes > 0) {
+      try {
+        await writer.write(passed.buf.subarray(0, passed.bytes));
+      } catch (e: unknown) {
+        throw new CliError(`check: cannot write the passing blocks: ${describeError(e)}`, EX.IOERR);
+      }
+      output.add(passed.bytes * 8, nowNs() - t0);
+    }
+    passed.buf = null;
+    passed.bytes = 0;
+  };
+  const pipeline = native.engine
+    ? new FipsBatchPipeline(
+        native.engine,
+        { blockCount: opts.blockCount, pipe: opts.pipe },
+        async (r) => {
+          fips.add(r.blocks * FIPS_BLOCK_BYTES * 8, r.ns);
+          await writePassed();
+        },
+        onPassed,
+      )
+    : null;
+  const checker = pipeline ? pipeline.checker : new FipsStreamChecker({ blockCount: opts.blockCount, pipe: opts.pipe });
   let drained = false;
   // As rngtest: SIGINT/SIGTERM stop the test (a pending read is abandoned) and the
   // summary is printed. Only in the real process; a second signal kills as usual.
@@ -404,31 +450,22 @@ export async function runCheck(opts: CheckOptions, io: CliIo): Promise<number> {
         break;
       }
       const t1 = nowNs();
-      const testedBefore = checker.blocksTested;
-      const passed: { buf: Buffer | null; bytes: number } = { buf: null, bytes: 0 };
-      const onPassed = writer
-        ? (block: Uint8Array, offset: number): void => {
-            // the chunk's buffer is reused by the next read: copy the passing blocks out
-            // (at most one carried block more than the whole blocks in this chunk)
-            passed.buf ??= Buffer.allocUnsafe((Math.floor(chunk.length / FIPS_BLOCK_BYTES) + 1) * FIPS_BLOCK_BYTES);
-            passed.buf.set(block.subarray(offset, offset + FIPS_BLOCK_BYTES), passed.bytes);
-            passed.bytes += FIPS_BLOCK_BYTES;
-          }
-        : undefined;
-      checker.push(chunk, onPassed);
-      const t2 = nowNs();
       input.add(chunk.length * 8, t1 - t0);
-      fips.add((checker.blocksTested - testedBefore) * FIPS_BLOCK_BYTES * 8, t2 - t1);
-      if (writer && passed.buf !== null && passed.bytes > 0) {
-        try {
-          await writer.write(passed.buf.subarray(0, passed.bytes));
-        } catch (e: unknown) {
-          throw new CliError(`check: cannot write the passing blocks: ${describeError(e)}`, EX.IOERR);
-        }
-        output.add(passed.bytes * 8, nowNs() - t2);
+      // at most one carried block more than the whole blocks in this chunk; a batch at most BATCH_BLOCKS
+      passed.room = pipeline ? BATCH_BLOCKS * FIPS_BLOCK_BYTES : (Math.floor(chunk.length / FIPS_BLOCK_BYTES) + 1) * FIPS_BLOCK_BYTES;
+      if (pipeline) {
+        await pipeline.push(chunk);
+        if (pipeline.full || stopped) break;
+        continue;
       }
+      const testedBefore = checker.blocksTested;
+      checker.push(chunk, onPassed);
+      fips.add((checker.blocksTested - testedBefore) * FIPS_BLOCK_BYTES * 8, nowNs() - t1);
+      await writePassed();
       if (checker.done || stopped) break;
     }
+    // the batches still on the pool, in order (also after a stop: their blocks were read)
+    if (pipeline) await pipeline.finish();
   } finally {
     if (handleSignals) onSignal();
     await reader.close().catch(() => undefined);

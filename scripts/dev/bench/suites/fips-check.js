@@ -107,7 +107,7 @@ module.exports = {
     const bundle = built.status === 0 ? path.join(bundleDir, 'vrngd.js') : null;
     if (!bundle) ctx.log(`fips-check: no bundle (${(built.stderr || '').trim()}); skipping its row`);
     const limit = buildLimit(ctx);
-    const samples = { rngtest: [], file: [], stdin: [], bundle: [], limitFile: [], limitStdin: [] };
+    const samples = { rngtest: [], file: [], stdin: [], bundle: [], jsFile: [], limitFile: [], limitStdin: [] };
     const empty = path.join(ctx.tmpDir, 'fips-empty.bin');
     fs.writeFileSync(empty, '');
     const startup = { rngtest: [], vrngd: [] };
@@ -136,6 +136,9 @@ module.exports = {
         const d = timed(process.execPath, [bundle, 'check', input], {});
         record('bundle', d, 'vrngd check: ', d.stdout);
       }
+      // the fallback when the addon cannot load: the JS engine on the main thread
+      const j = timed(process.execPath, [ctx.cli, 'check', input], { env: { ...process.env, VRNGD_FIPS_ENGINE: 'js' } });
+      record('jsFile', j, 'vrngd check: ', j.stdout);
       if (limit) {
         const e = timed(limit, [input], {});
         record('limitFile', e, 'limit: ', e.stdout);
@@ -186,9 +189,35 @@ module.exports = {
       process.stdout.write(String(best));`;
     const engineRun = spawnSync(process.execPath, ['-e', engineScript], { encoding: 'utf8' });
     const engineOnly = engineRun.status === 0 ? Number(engineRun.stdout) : null;
+    // the C engine alone (src/native/fips.c): fipsTestBlocks over the input in one call, one thread, CPU time, best of 3
+    const cEngineScript = `
+      const b = require(${JSON.stringify(path.join(ctx.root, 'build', 'Release', 'vrngd.node'))});
+      const data = require('fs').readFileSync(${JSON.stringify(input)});
+      const n = Math.floor((data.length - 4) / 2500);
+      const masks = new Uint8Array(n);
+      let best = 0;
+      for (let pass = 0; pass < 3; pass++) {
+        const c0 = process.cpuUsage();
+        b.fipsTestBlocks(data.subarray(4), n, data.readUInt32LE(0), 0, masks);
+        const u = process.cpuUsage(c0);
+        best = Math.max(best, (n * 2500 * 8) / ((u.user + u.system) / 1e6) / 2 ** 20);
+      }
+      process.stdout.write(String(best));`;
+    const cEngineRun = spawnSync(process.execPath, ['-e', cEngineScript], { encoding: 'utf8' });
+    const cEngineOnly = cEngineRun.status === 0 ? Number(cEngineRun.stdout) : null;
+    const limitTestsMibps = (() => {
+      const t = Math.min(...samples.limitFile.map((x) => x.limitTestsCpu || Infinity));
+      return Number.isFinite(t) ? (Math.floor((bytes - 4) / 2500) * 2500 * 8) / t / 2 ** 20 : null;
+    })();
     const cpu = (kind) => (timeFile ? mibps(Math.min(...samples[kind].map((x) => x.cpuSeconds))) : null);
     const minS = (kind) => Math.min(...samples[kind].map((x) => x.seconds));
     const minCpu = (kind) => (timeFile ? Math.min(...samples[kind].map((x) => x.cpuSeconds)) : null);
+    // how many cores a run kept busy: CPU time of all threads over wall time (the fastest run)
+    const threads = (kind) => {
+      if (!timeFile) return '–';
+      const f = samples[kind].reduce((a, b) => (b.seconds < a.seconds ? b : a));
+      return (f.cpuSeconds / f.seconds).toFixed(2);
+    };
     const atLeast = (ratio, goal) => ({ met: ratio >= goal, by: ratio >= goal ? '' : `; missed by ${((goal / ratio - 1) * 100).toFixed(0)}% (needs ${goal}×, has ${ratio.toFixed(2)}×)` });
     const atMost = (ratio, goal) => ({ met: ratio <= goal, by: ratio <= goal ? '' : `; missed by ${((ratio / goal - 1) * 100).toFixed(0)}% (allows ${goal}×, has ${ratio.toFixed(2)}×)` });
     const goalRows = [];
@@ -206,22 +235,25 @@ module.exports = {
         ratio: r,
         goal: `≥ ${GOAL_VS_RNGTEST}×`,
         met: g.met,
-        notes: `best of ${ctx.runs} wall times${g.by}`,
+        notes: `best of ${ctx.runs} wall times; vrngd: main thread + ≤ 2 pool threads testing (CPU/wall ${threads(kind)}), rngtest 1 thread${g.by}`,
       });
       if (limit) {
-        // time ratio: vrngd's whole-process time over the limit's (lower is better)
-        const lr = minS(kind) / minS(limitKind);
+        // time ratio, vrngd's whole process over the limit's (lower is better): CPU time of
+        // all threads (vrngd tests on up to 2 pool threads, the limit on 1), so the second
+        // core does not flatter vrngd; wall time when /usr/bin/time is missing
+        const lw = minS(kind) / minS(limitKind);
         const lc = timeFile ? minCpu(kind) / minCpu(limitKind) : null;
+        const lr = lc === null ? lw : lc;
         const gl = atMost(lr, GOAL_VS_LIMIT);
         goalRows.push({
-          case: `goal 1: ${how} vs the limit (scalar C, limit/fips.c) on the same input, ${sizeLabel}, whole process, time`,
-          value: minS(kind),
-          baseline: minS(limitKind),
-          unit: 's',
+          case: `goal 1: ${how} vs the limit (scalar C, limit/fips.c) on the same input, ${sizeLabel}, whole process, ${lc === null ? 'wall' : 'CPU (all threads)'} time`,
+          value: lc === null ? minS(kind) : minCpu(kind),
+          baseline: lc === null ? minS(limitKind) : minCpu(limitKind),
+          unit: lc === null ? 's' : 'CPU s',
           ratio: lr,
           goal: `≤ ${GOAL_VS_LIMIT}×`,
           met: gl.met,
-          notes: `best of ${ctx.runs} wall times; CPU ${lc === null ? '–' : `${minCpu(kind).toFixed(2)} vs ${minCpu(limitKind).toFixed(2)} s (${lc.toFixed(2)}×)`}; the limit's tests alone ${(Math.min(...samples[limitKind].map((x) => x.limitTestsCpu || Infinity))).toFixed(2)} CPU-s${gl.by}`,
+          notes: `best of ${ctx.runs}; wall ${minS(kind).toFixed(2)} vs ${minS(limitKind).toFixed(2)} s (${lw.toFixed(2)}×); the limit's tests alone ${(Math.min(...samples[limitKind].map((x) => x.limitTestsCpu || Infinity))).toFixed(2)} CPU-s${gl.by}`,
         });
       }
     }
@@ -300,19 +332,36 @@ module.exports = {
       },
       {
         case: 'FIPS tests speed, avg as each program reports it',
+        // vrngd: per batch, the pool thread's time (CLOCK_MONOTONIC) for the blocks of that batch
         value: engine('file'),
         baseline: engine('rngtest'),
         unit: 'Mibit/s',
         ratio: engine('file') / engine('rngtest'),
-        notes: 'per-chunk (vrngd) vs per-block (rngtest) timing',
+        notes: 'per-batch on a pool thread (vrngd, C engine) vs per-block (rngtest) timing',
       },
       {
-        case: 'engine alone (FipsTester.testBlock in a loop, CPU time) vs rngtest FIPS tests speed',
+        case: 'JS engine alone (FipsTester.testBlock in a loop, CPU time) vs rngtest FIPS tests speed',
         value: engineOnly,
         baseline: engine('rngtest'),
         unit: 'Mibit/s',
         ratio: engineOnly ? engineOnly / engine('rngtest') : null,
         notes: engineOnly ? "best of 3 passes; CPU time, while rngtest's figure is wall time per block, so under load this ratio flatters vrngd" : `failed: ${(engineRun.stderr || '').trim().split('\n')[0]}`,
+      },
+      {
+        case: 'C engine alone (fipsTestBlocks, one call, one thread, CPU time) vs the limit\'s tests alone',
+        value: cEngineOnly,
+        baseline: limitTestsMibps,
+        unit: 'Mibit/s',
+        ratio: cEngineOnly && limitTestsMibps ? cEngineOnly / limitTestsMibps : null,
+        notes: cEngineOnly ? 'best of 3 passes; both CPU time of the tests only' : `failed: ${(cEngineRun.stderr || '').trim().split('\n')[0]}`,
+      },
+      {
+        case: `check FILE with the JS engine (VRNGD_FIPS_ENGINE=js, the fallback) vs the C engine, ${sizeLabel}, whole process`,
+        value: best('jsFile'),
+        baseline: best('file'),
+        unit: 'Mibit/s',
+        ratio: best('jsFile') / best('file'),
+        notes: `best of ${ctx.runs} wall times; CPU ${timeFile ? `${minCpu('jsFile').toFixed(2)} vs ${minCpu('file').toFixed(2)} s` : '–'}; counts compared with the others`,
       },
       { case: `peak RSS of check FILE, ${sizeLabel}`, value: hwmKb / 1024, baseline: null, unit: 'MiB', ratio: null, notes: 'VmHWM at exit' },
       {

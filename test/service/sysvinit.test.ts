@@ -223,6 +223,58 @@ describe('the init script life cycle against the real daemon', () => {
     expect(fs.existsSync(pidFile)).toBe(false);
   });
 
+  it.skipIf(noDaemon !== null)('stop: a vrngd that ignores SIGTERM is SIGKILLed after STOP_TIMEOUT; one that exits goes at once', async () => {
+    // a process with the identity the daemon writes (start time, executable) in the pid
+    // file; its parent is a bash that waits for it, so that it is reaped at once as init
+    // would (a zombie of ours would look alive to kill -0 while spawnSync blocks us)
+    const forged = async (ignoreTerm: boolean): Promise<{ pid: number; status: Promise<string> }> => {
+      const parent = spawn('bash', ['-c', `(${ignoreTerm ? 'trap "" TERM; ' : ''}exec sleep 300) & echo $!; wait $!; echo "status $?"`]);
+      let out = '';
+      const lines: string[] = [];
+      const waiters: Array<() => void> = [];
+      parent.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        while (out.includes('\n')) {
+          lines.push(out.slice(0, out.indexOf('\n')));
+          out = out.slice(out.indexOf('\n') + 1);
+          for (const w of waiters.splice(0)) w();
+        }
+      });
+      const nth = (n: number): Promise<string> => new Promise((resolve) => {
+        const check = (): void => (lines.length > n ? resolve(lines[n] as string) : void waiters.push(check));
+        check();
+      });
+      const pid = Number(await nth(0));
+      spawnSync('sleep', ['0.2']);
+      const start = (fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] as string).split(' ')[19];
+      fs.writeFileSync(pidFile, `${pid}\nvrngd start=${start} exe=${fs.readlinkSync(`/proc/${pid}/exe`)}\n`);
+      return { pid, status: nth(1) };
+    };
+    const stubborn = await forged(true);
+    try {
+      expect(init('status').stdout).toBe(`vrngd (pid ${stubborn.pid}) is running...\n`);
+      const t0 = Date.now();
+      const r = init('stop', { STOP_TIMEOUT: '1' });
+      const ms = Date.now() - t0;
+      expect(r.status).toBe(0);
+      expect(await stubborn.status).toBe('status 137'); // 128 + SIGKILL
+      expect(ms).toBeGreaterThanOrEqual(1000);
+      expect(ms).toBeLessThan(6000);
+    } finally {
+      if (pidAlive(stubborn.pid)) process.kill(stubborn.pid, 'SIGKILL');
+    }
+    const willing = await forged(false);
+    try {
+      const t0 = Date.now();
+      expect(init('stop').status).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(1000); // STOP_TIMEOUT is 10 s: it did not wait for it
+      expect(await willing.status).toBe('status 143'); // 128 + SIGTERM
+      expect(fs.existsSync(pidFile)).toBe(false);
+    } finally {
+      if (pidAlive(willing.pid)) process.kill(willing.pid, 'SIGKILL');
+    }
+  });
+
   it.skipIf(noDaemon !== null)('a stale pid file naming an unrelated live process: status says dead, start starts vrngd, stop never signals that process', () => {
     const unrelated = spawn('bash', ['-c', 'exec -a "vrngd -b" sleep 300']);
     try {

@@ -56,8 +56,9 @@ wait_active() { # U SECONDS
   return 1
 }
 
-# order_cycle UNIT: an ordering cycle through UNIT in the After= graph of the running
-# manager (every loaded unit; systemd keeps Before= as the other unit's After=), as
+# order_cycle UNIT: an ordering cycle through UNIT in the ordering graph of the running
+# manager (After= and Before= of every loaded unit and of UNIT, which is shown in the
+# same call: an unreferenced unit loaded by a query alone is soon unloaded again), as
 # "cycle unit=U n=0|1 path=A>B>...>A". This is the control for the boot journal's "no
 # cycle": a boot with the old unit shape does not come up at all (the device job of
 # /dev/mapper/var waits on a cryptsetup job that waits on the seed unit, which waits
@@ -65,16 +66,17 @@ wait_active() { # U SECONDS
 # systemd-analyze verify cannot stand in: its test-mode manager has no udev devices, so
 # it reports no cycle for either shape (measured too).
 order_cycle() {
-  systemctl show -p Id "$1" >/dev/null # loads it
   # shellcheck disable=SC2046
   # (list-units marks failed units with a leading "●"; "--": -.mount is a unit, not options)
-  systemctl show -p Id -p After -- $(systemctl list-units --all --plain --no-legend --full | awk '{ print ($1 == "●" ? $2 : $1) }') 2>/tmp/order.err |
+  systemctl show -p Id -p After -p Before -- "$1" $(systemctl list-units --all --plain --no-legend --full | awk '{ print ($1 == "●" ? $2 : $1) }') 2>/tmp/order.err |
     python3 -c '
 import sys
 start = sys.argv[1]; graph = {}; unit = None
 for l in sys.stdin.read().splitlines():
     if l.startswith("Id="): unit = l[3:]
-    elif l.startswith("After=") and unit: graph[unit] = l[6:].split()
+    elif l.startswith("After=") and unit: graph.setdefault(unit, []).extend(l[6:].split())
+    elif l.startswith("Before=") and unit:
+        for v in l[7:].split(): graph.setdefault(v, []).append(unit)
 path, seen = [], set()
 def dfs(u):
     path.append(u)

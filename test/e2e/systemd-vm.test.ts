@@ -121,7 +121,8 @@ describe.skipIf(vmSkip !== null)('vrngd under systemd 252 as PID 1 (Debian bookw
     const seed = line(a, 'unit', { name: 'vrngd-seed.service' });
     const sysinit = line(a, 'unit', { name: 'sysinit.target' });
     const file = line(a, 'unit', { name: 'vrngd-seed-file.service' });
-    process.stderr.write(`e2e systemd: pool needing it: vrngd-seed.service held the boot ${seed.held_ms} ms (${seed.sub}, ${seed.result}); sysinit.target reached at ${Number(sysinit.started_us) / 1e6} s; vrngd-seed-file.service ${file.held_ms} ms from ${Number(file.started_us) / 1e6} s\n`);
+    const onChain = a.text.split('\n').some((l) => l.includes('critical-chain: ') && l.includes('vrngd-seed.service'));
+    process.stderr.write(`e2e systemd: pool needing it: vrngd-seed.service ran ${seed.held_ms} ms (${seed.sub}, ${seed.result}), ${onChain ? 'ON' : 'not on'} sysinit.target's critical chain; sysinit.target reached at ${Number(sysinit.started_us) / 1e6} s; vrngd-seed-file.service ${file.held_ms} ms from ${Number(file.started_us) / 1e6} s\n`);
     expect(seed.condition).toBe('yes');
     expect(seed.result).toBe('success');
     expect(seed.sub).toBe('exited');
@@ -142,6 +143,11 @@ describe.skipIf(vmSkip !== null)('vrngd under systemd 252 as PID 1 (Debian bookw
     expect(seed.sub).toBe('dead');
     expect(seed.result).toBe('exec-condition');
     expect(Number(seed.held_ms)).toBeLessThan(5000);
+    // and it is not what sysinit.target waited for: not on its critical chain
+    const chain = b.text.split('\n').filter((l) => l.includes('critical-chain: ') && /@|\+/.test(l));
+    process.stderr.write(`e2e systemd: crng ready: sysinit.target's critical chain: ${chain.map((l) => l.replace(/.*critical-chain: [\s└─]*/, '').trim()).join(' < ')}\n`);
+    expect(chain.some((l) => l.includes('sysinit.target @'))).toBe(true);
+    expect(chain.some((l) => l.includes('vrngd-seed.service'))).toBe(false);
   });
 
   it('cloud-init seed_random with the shipped config: no error with the device, without it, and without vrngd', () => {

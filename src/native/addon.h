@@ -53,9 +53,12 @@ napi_value vrngd_out_of_range(napi_env env, const char *text);
 bool vrngd_export(napi_env env, napi_value exports, const char *name, napi_callback fn);
 
 /* Each adds its functions to exports; NULL after a throw. poll.c: pollFd,
- * makeWakePipe. rdrand.c: cpuRngSupport, readCpuRng. physmem.c: readPhys. */
+ * makeWakePipe. rdrand.c: cpuRngSupport, readCpuRng. physmem.c: readPhys.
+ * repeat.c: repeatCreate, repeatSeen. inject.c: addEntropySteps. */
 napi_value vrngd_export_poll(napi_env env, napi_value exports);
 napi_value vrngd_export_cpu_rng(napi_env env, napi_value exports);
 napi_value vrngd_export_physmem(napi_env env, napi_value exports);
+napi_value vrngd_export_repeat(napi_env env, napi_value exports);
+napi_value vrngd_export_inject(napi_env env, napi_value exports);
 
 #endif

@@ -30,6 +30,16 @@ export interface RndBinding {
   readCpuRng(data: Uint8Array, useRdseed: boolean): number;
   /** mmap(2) of an open /dev/mem fd: `length` (1..64) bytes of physical memory at addr (the vmgenid ID). */
   readPhys?(fd: number, addr: number, length: number): Buffer;
+  /** repeat.c: a native RepeatMemory (core/repeat-memory.ts's algorithm) of blockBytes (16..65536) blocks. */
+  repeatCreate(blockBytes: number): RepeatHandle;
+  /** repeat.c: whether any 16 bytes of data[offset, offset+blockBytes) were seen before; remembers them. */
+  repeatSeen(memory: RepeatHandle, data: Uint8Array, offset: number): boolean;
+  /**
+   * inject.c: RNDADDENTROPY in steps in one call (see the header of inject.c);
+   * out[0] steps made, out[1] errno of a refused step (or minus that of a failed
+   * RNDGETENTCNT), out[2+k] the count after step k with flags & 1.
+   */
+  addEntropySteps(fd: number, data: Uint8Array, stepBytes: number, bitsFull: number, bitsLast: number, maxSteps: number, startBits: number, untilBits: number, flags: number, out: Int32Array): void;
   readonly constants: {
     POLLIN: number;
     POLLOUT: number;
@@ -40,6 +50,9 @@ export interface RndBinding {
     POLL_WOKEN: number;
   };
 }
+
+/** An opaque native repeat memory (a napi external). */
+export type RepeatHandle = { readonly __repeatMemory: unique symbol };
 
 /** Where the addon may be, in order: the override, a source checkout, an install, a bundle. */
 export function candidatePaths(): string[] {

@@ -37,9 +37,10 @@ export interface RndBinding {
   /**
    * inject.c: RNDADDENTROPY in steps in one call (see the header of inject.c);
    * out[0] steps made, out[1] errno of a refused step (or minus that of a failed
-   * RNDGETENTCNT), out[2+k] the count after step k with flags & 1.
+   * RNDGETENTCNT), out[2+k] the count after step k with flags & 1. Returns the
+   * failure as an Error with errno and syscall (not thrown), or undefined.
    */
-  addEntropySteps(fd: number, data: Uint8Array, stepBytes: number, bitsFull: number, bitsLast: number, maxSteps: number, startBits: number, untilBits: number, flags: number, out: Int32Array): void;
+  addEntropySteps(fd: number, data: Uint8Array, stepBytes: number, bitsFull: number, bitsLast: number, maxSteps: number, startBits: number, untilBits: number, flags: number, out: Int32Array): Error | undefined;
   readonly constants: {
     POLLIN: number;
     POLLOUT: number;

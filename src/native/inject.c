@@ -22,7 +22,9 @@
  *   out (Int32Array, >= 2 + maxSteps with flag 1, else >= 2): out[0] steps made,
  *   out[1] 0, or the errno of the RNDADDENTROPY that refused step out[0], or
  *   minus the errno of the RNDGETENTCNT after step out[0] - 1 - a failure is reported, never thrown, so the steps made
- *   before it are still accounted. Usage errors throw, as addEntropy's do.
+ *   before it are still accounted: the call returns that failure as an Error
+ *   with errno and syscall (as addEntropy would have thrown it), or undefined.
+ *   Usage errors throw, as addEntropy's do.
  * The data is copied to a stack request per step and the request wiped after.
  */
 #include <errno.h>
@@ -129,6 +131,10 @@ static napi_value add_entropy_steps(napi_env env, napi_callback_info info)
 	memset(&req, 0, sizeof(req));
 	out[0] = steps;
 	out[1] = err;
+	if (err > 0)
+		return vrngd_errno_error(env, "ioctl(RNDADDENTROPY)", err);
+	if (err < 0)
+		return vrngd_errno_error(env, "ioctl(RNDGETENTCNT)", -err);
 	return NULL;
 }
 

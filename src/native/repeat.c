@@ -31,69 +31,55 @@
 #define HASH_BASE 0x01000193u
 #define MAX_BLOCK_BYTES 65536
 
-struct short_slot {
+/*
+ * The exact table: one table for the previous block and the one being judged,
+ * two ways per slot (block n uses way n & 1, tagged with its stamp n), so that a
+ * window's probe of the previous block and its insertion into this one touch the
+ * same cache line. A way whose stamp is neither is empty. Same contents as the
+ * JS reference's two WindowTables (every hit confirmed byte by byte), so the
+ * same verdicts; only the layout differs.
+ */
+struct way {
 	uint32_t stamp, hash, start;
 };
 
-struct window_table {
-	struct short_slot slots[1u << SHORT_TABLE_BITS];
-	uint32_t stamp;
+struct short_slot {
+	struct way w[2];
 };
 
 struct repeat_memory {
 	uint32_t block_bytes, windows;
 	uint32_t base_pow;
 	uint8_t *history; /* previous block at [0, B), the block judged at [B, 2B) */
-	struct window_table *previous, *current;
-	bool has_previous;
+	struct short_slot *table;
+	uint32_t stamp; /* of the next block; >= 2, so stamp - 1 >= 1 and 0 is never live */
 	uint32_t *long_current, *long_previous;
 	uint32_t long_blocks;
 	uint32_t *anchor_slots, *anchor_tags;
 	uint32_t anchors;
 };
 
-static void table_clear(struct window_table *t)
-{
-	if (t->stamp == 0x7fffffffu) {
-		memset(t->slots, 0, sizeof(t->slots));
-		t->stamp = 0;
-	}
-	t->stamp++;
-}
-
 static inline uint32_t short_slot_of(uint32_t hash)
 {
 	return (hash * 0x9e3779b1u) >> (32 - SHORT_TABLE_BITS);
 }
 
-static inline bool same_window(const uint8_t *h, uint32_t a, uint32_t b)
+/* Stamps restart at 2 (every 2^32 blocks): the previous block's ways become stamp 1, all others empty. */
+static void table_restamp(struct repeat_memory *m)
 {
-	return memcmp(h + a, h + b, WINDOW) == 0;
-}
+	uint32_t s, k, prev = m->stamp - 1;
 
-static bool table_has(const struct window_table *t, uint32_t hash, const uint8_t *h, uint32_t at, uint32_t base)
-{
-	const uint32_t mask = (1u << SHORT_TABLE_BITS) - 1;
-	uint32_t s;
-
-	for (s = short_slot_of(hash); t->slots[s].stamp == t->stamp; s = (s + 1) & mask)
-		if (t->slots[s].hash == hash && same_window(h, base + t->slots[s].start, at))
-			return true;
-	return false;
-}
-
-static bool table_add_or_find(struct window_table *t, uint32_t hash, const uint8_t *h, uint32_t at, uint32_t base, bool known)
-{
-	const uint32_t mask = (1u << SHORT_TABLE_BITS) - 1;
-	uint32_t s;
-
-	for (s = short_slot_of(hash); t->slots[s].stamp == t->stamp; s = (s + 1) & mask)
-		if (!known && t->slots[s].hash == hash && same_window(h, base + t->slots[s].start, at))
-			return true;
-	t->slots[s].stamp = t->stamp;
-	t->slots[s].hash = hash;
-	t->slots[s].start = at - base;
-	return false;
+	for (s = 0; s < (1u << SHORT_TABLE_BITS); s++)
+		for (k = 0; k < 2; k++)
+			m->table[s].w[k].stamp = m->table[s].w[k].stamp == prev ? 1 : 0;
+	/* way (stamp & 1) of the old previous block must be way 1 & 1 = 1: swap when it was 0 */
+	if ((prev & 1) == 0)
+		for (s = 0; s < (1u << SHORT_TABLE_BITS); s++) {
+			struct way t = m->table[s].w[0];
+			m->table[s].w[0] = m->table[s].w[1];
+			m->table[s].w[1] = t;
+		}
+	m->stamp = 2;
 }
 
 static inline uint32_t rotl(uint32_t v, int r)
@@ -184,29 +170,47 @@ static int remember_anchors(struct repeat_memory *m)
 /* Whether any 16 bytes of block were seen before; remembers it either way. -1: out of memory. */
 static int repeat_seen(struct repeat_memory *m, const uint8_t *block)
 {
-	const uint32_t B = m->block_bytes;
+	const uint32_t B = m->block_bytes, mask = (1u << SHORT_TABLE_BITS) - 1;
 	uint8_t *h = m->history;
-	struct window_table *cur = m->current, *prev = m->previous;
+	struct short_slot *T = m->table;
 	bool repeated = false;
-	uint32_t x = 0, i, start;
+	uint32_t x = 0, i, start, s, s0;
+	uint32_t S, P, cw, pw;
 	int k, r;
 
+	if (m->stamp == 0xfffffff0u)
+		table_restamp(m);
+	S = m->stamp;
+	P = S - 1;
+	cw = S & 1;
+	pw = cw ^ 1;
 	memcpy(h + B, block, B);
-	table_clear(cur);
 	m->anchors = 0;
 	for (k = 0; k < WINDOW - 1; k++)
 		x = x * HASH_BASE + h[B + k];
 	for (i = 0; i < m->windows; i++) {
 		start = B + i;
-		if (i > 0)
-			x -= (uint32_t)h[start - 1] * m->base_pow;
 		x = x * HASH_BASE + h[start + WINDOW - 1];
-		if (!repeated && m->has_previous && table_has(prev, x, h, start, 0))
-			repeated = true;
-		if (table_add_or_find(cur, x, h, start, B, repeated))
-			repeated = true;
+		s0 = short_slot_of(x);
+		/* the previous block's windows sit at [0, B-15) of history, this block's at [B, 2B-15) */
+		if (!repeated)
+			for (s = s0; T[s].w[pw].stamp == P; s = (s + 1) & mask)
+				if (T[s].w[pw].hash == x && memcmp(h + T[s].w[pw].start, h + start, WINDOW) == 0) {
+					repeated = true;
+					break;
+				}
+		for (s = s0; T[s].w[cw].stamp == S; s = (s + 1) & mask)
+			if (!repeated && T[s].w[cw].hash == x && memcmp(h + B + T[s].w[cw].start, h + start, WINDOW) == 0) {
+				repeated = true; /* an equal window is in the table already */
+				goto added;
+			}
+		T[s].w[cw].stamp = S;
+		T[s].w[cw].hash = x;
+		T[s].w[cw].start = i;
+	added:
 		if ((x * 0x85ebca6bu) >> (32 - ANCHOR_BITS) == 0)
 			note_anchor(m, h, start);
+		x -= (uint32_t)h[start] * m->base_pow; /* drop the outgoing byte for the next window */
 	}
 	r = remember_anchors(m);
 	if (r < 0)
@@ -214,9 +218,7 @@ static int repeat_seen(struct repeat_memory *m, const uint8_t *block)
 	if (r)
 		repeated = true;
 	memmove(h, h + B, B);
-	m->previous = cur;
-	m->current = prev;
-	m->has_previous = true;
+	m->stamp = S + 1;
 	return repeated;
 }
 
@@ -225,8 +227,7 @@ static void repeat_free(struct repeat_memory *m)
 	if (!m)
 		return;
 	free(m->history);
-	free(m->previous);
-	free(m->current);
+	free(m->table);
 	free(m->long_current);
 	free(m->long_previous);
 	free(m->anchor_slots);
@@ -260,12 +261,12 @@ static napi_value repeat_create(napi_env env, napi_callback_info info)
 		for (k = 1; k < WINDOW; k++)
 			m->base_pow *= HASH_BASE;
 		m->history = malloc(2 * (size_t)m->block_bytes);
-		m->previous = calloc(1, sizeof(struct window_table));
-		m->current = calloc(1, sizeof(struct window_table));
+		m->table = calloc((size_t)1 << SHORT_TABLE_BITS, sizeof(struct short_slot));
+		m->stamp = 2;
 		m->anchor_slots = malloc(m->windows * sizeof(uint32_t));
 		m->anchor_tags = malloc(m->windows * sizeof(uint32_t));
 	}
-	if (!m || !m->history || !m->previous || !m->current || !m->anchor_slots || !m->anchor_tags) {
+	if (!m || !m->history || !m->table || !m->anchor_slots || !m->anchor_tags) {
 		repeat_free(m);
 		return vrngd_throw_errno(env, "repeatCreate", ENOMEM);
 	}

@@ -14,6 +14,14 @@
 // it linear) every step is still measured on its own: the stop at the watermark
 // needs the real count before each step.
 //
+// Either way the steps are still 64-B (policy-sized) RNDADDENTROPY calls, and
+// they cross N-API once per batch: RandomDevice.addEntropySteps (the addon's
+// src/native/inject.c) makes the steps, and in per-step mode reads RNDGETENTCNT
+// after each one inside C and returns every count, so the accounting below is the
+// same per step as before without a crossing per step. Devices without it (the
+// simulated kernels, unit-test fakes) go through addEntropyStepsVia(), the same
+// semantics over their one-step calls.
+//
 // A target that answers ENOTTY is not a random device (/dev/null, a plain file,
 // a pipe given as -o): from then on the bytes are written to it (rngd's write
 // fallback), nothing is asked or credited, no reseed is claimed, and that is

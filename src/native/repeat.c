@@ -64,21 +64,21 @@ static inline uint32_t short_slot_of(uint32_t hash)
 	return (hash * 0x9e3779b1u) >> (32 - SHORT_TABLE_BITS);
 }
 
-/* Stamps restart at 2 (every 2^32 blocks): the previous block's ways become stamp 1, all others empty. */
+/*
+ * Stamps restart at 2 every ~2^32 blocks (10 TB): called when the next block's
+ * stamp would be STAMP_WRAP. The previous block's stamp is then STAMP_WRAP - 1,
+ * odd, so its windows are in way 1, where stamp 1 (odd too) keeps them: they get
+ * stamp 1, every other way stamp 0 (empty), and the next block is stamp 2.
+ */
+#define STAMP_WRAP 0xfffffff0u
 static void table_restamp(struct repeat_memory *m)
 {
-	uint32_t s, k, prev = m->stamp - 1;
+	uint32_t s;
 
-	for (s = 0; s < (1u << SHORT_TABLE_BITS); s++)
-		for (k = 0; k < 2; k++)
-			m->table[s].w[k].stamp = m->table[s].w[k].stamp == prev ? 1 : 0;
-	/* way (stamp & 1) of the old previous block must be way 1 & 1 = 1: swap when it was 0 */
-	if ((prev & 1) == 0)
-		for (s = 0; s < (1u << SHORT_TABLE_BITS); s++) {
-			struct way t = m->table[s].w[0];
-			m->table[s].w[0] = m->table[s].w[1];
-			m->table[s].w[1] = t;
-		}
+	for (s = 0; s < (1u << SHORT_TABLE_BITS); s++) {
+		m->table[s].w[0].stamp = 0;
+		m->table[s].w[1].stamp = m->table[s].w[1].stamp == STAMP_WRAP - 1 ? 1 : 0;
+	}
 	m->stamp = 2;
 }
 
@@ -178,7 +178,7 @@ static int repeat_seen(struct repeat_memory *m, const uint8_t *block)
 	uint32_t S, P, cw, pw;
 	int k, r;
 
-	if (m->stamp == 0xfffffff0u)
+	if (m->stamp == STAMP_WRAP)
 		table_restamp(m);
 	S = m->stamp;
 	P = S - 1;

@@ -66,7 +66,7 @@ export interface StepsRequest {
 export interface StepsOutcome {
   /** Steps made (each reached the kernel). */
   steps: number;
-  /** With perStep: the count after step k at [k]; the last one is unusable when countFailed. */
+  /** With perStep: the count after step k at [k]; the last one is unusable when countFailed. Valid until the next call (a reused array). */
   counts: ArrayLike<number>;
   /** The KernelError that ended the steps (a refused step, or a failed count after one), else null. */
   error: unknown;

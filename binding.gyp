@@ -19,7 +19,7 @@
   "targets": [
     {
       "target_name": "vrngd",
-      "sources": ["src/native/vrngd.c", "src/native/addon.c", "src/native/poll.c", "src/native/rdrand.c", "src/native/physmem.c", "src/native/fips.c"],
+      "sources": ["src/native/vrngd.c", "src/native/addon.c", "src/native/poll.c", "src/native/rdrand.c", "src/native/physmem.c", "src/native/fips.c", "src/native/repeat.c", "src/native/inject.c"],
       "defines": ["NAPI_VERSION=7", "_GNU_SOURCE"],
       "cflags": ["-std=gnu99", "-O2", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden", "-fstack-protector-strong"],
       "ldflags": ["-Wl,-z,relro,-z,now"]

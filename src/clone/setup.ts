@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import { ConfigError, parseDurationMs } from '../core/config';
 import { BlockGate } from '../core/gate';
-import type { RepeatMemory } from '../core/repeat-memory';
+import type { RepeatCheck } from '../core/repeat-memory';
 import type { RandomDevice } from '../kernel/random-device';
 import { DevMemIdReader, probeVmgenid, VmgenidVerdict } from '../kernel/vmgenid';
 import { loadBinding } from '../native/binding';
@@ -28,7 +28,7 @@ export interface CloneSetup {
   rngDevice: string;
   entropyPerByte: number;
   hasGetrandom: boolean;
-  repeats: RepeatMemory;
+  repeats: RepeatCheck;
   logger: CloneLogger;
   onEvent: (clonesDetected: number) => void;
   probe?: () => VmgenidVerdict;

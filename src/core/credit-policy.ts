@@ -11,7 +11,7 @@
 // pipe: ENOTTY) credits 0 whatever was asked.
 import { effectiveQuality, MAX_BITS_PER_BYTE } from './credit';
 import { BlockGate } from './gate';
-import type { RepeatMemory } from './repeat-memory';
+import type { RepeatCheck } from './repeat-memory';
 
 export interface CreditPolicy {
   /**
@@ -56,7 +56,7 @@ export function seedCreditPolicy(kernel: { hasGetrandom: boolean }): CreditPolic
 }
 
 /** The gate a policy credits through. The daemon gives all its sources one RepeatMemory: nothing is credited twice, whichever source it came from. */
-export function gateFor(policy: Pick<CreditPolicy, 'baselineBlock'>, repeats?: RepeatMemory): BlockGate {
+export function gateFor(policy: Pick<CreditPolicy, 'baselineBlock'>, repeats?: RepeatCheck): BlockGate {
   return new BlockGate({ baselineBlock: policy.baselineBlock, repeats });
 }
 

@@ -19,7 +19,7 @@
 // outlives reset(), and the daemon shares one among all its sources.
 import { FIPS_BLOCK_BYTES, fipsFailureNames, FipsTestName } from './fips';
 import { BlockTester, FipsStreamChecker } from './fips-stream';
-import { RepeatMemory } from './repeat-memory';
+import { RepeatCheck, RepeatMemory } from './repeat-memory';
 
 export type { FipsTestName } from './fips';
 export type { BlockTester } from './fips-stream';
@@ -30,9 +30,10 @@ export const BOOTSTRAP_BYTES = 4;
 export interface BlockGateOptions {
   /**
    * The memory of data seen before; null turns the repeat check off (benchmarks
-   * only). Default: a memory of this gate's own.
+   * only). Default: a memory of this gate's own (the JS reference; the daemon
+   * injects the native one, src/native/repeat-memory.ts).
    */
-  repeats?: RepeatMemory | null;
+  repeats?: RepeatCheck | null;
   /** Never pass the first block: it is the repetition baseline (see credit-policy.ts). */
   baselineBlock?: boolean;
   /** The FIPS tester for each stream (default: the FIPS 140-2 engine; unit tests swap it). */
@@ -70,7 +71,7 @@ export const emptyFipsFailures = (): Record<FipsTestName, number> => ({ monobit:
 export class BlockGate {
   readonly counts: GateCounts = { blocksPassed: 0, blocksFailed: 0, blocksRepeated: 0, blocksBaseline: 0, fipsFailures: emptyFipsFailures() };
   private stream: FipsStreamChecker;
-  private readonly repeats: RepeatMemory | null;
+  private readonly repeats: RepeatCheck | null;
   private judged = 0;
 
   constructor(private readonly opts: BlockGateOptions = {}) {

@@ -32,6 +32,16 @@
 // (a stream cipher's output passes every test); this memory is about faults,
 // replays and loops, and says nothing about such a source.
 
+// src/native/repeat.c is this algorithm in C, bit for bit (the daemon's feed path
+// uses it, injected by daemon/compose.ts); this class is the reference, and
+// test/native/repeat-agreement.test.ts requires the same verdicts from both.
+
+/** What the gate asks of a repeat memory (this class, or the native one). */
+export interface RepeatCheck {
+  /** Whether any 16 bytes of block[offset, offset + blockBytes) were seen before; remembers them either way. */
+  seen(block: Uint8Array, offset?: number): boolean;
+}
+
 export const REPEAT_WINDOW_BYTES = 16;
 /** Blocks the long-range memory always covers. */
 export const HISTORY_BLOCKS = 65536;
@@ -46,7 +56,7 @@ let basePow = 1;
 for (let k = 1; k < REPEAT_WINDOW_BYTES; k++) basePow = Math.imul(basePow, HASH_BASE);
 const HASH_BASE_POW = basePow;
 
-export class RepeatMemory {
+export class RepeatMemory implements RepeatCheck {
   private readonly blockBytes: number;
   private readonly windows: number;
   /** The previous block's bytes at [0, B), the block being judged at [B, 2B). */

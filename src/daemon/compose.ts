@@ -11,7 +11,6 @@ import { Writable } from 'stream';
 import type { RunConfig } from '../core/config';
 import { daemonCreditPolicy, gateFor } from '../core/credit-policy';
 import { DomainError } from '../core/errors';
-import { RepeatMemory } from '../core/repeat-memory';
 import type { DaemonState } from '../core/stats';
 import { makeDirs, preflightWrite, writeFileAtomic } from '../fs/safe-file';
 import { fromNativeError, isPermission } from '../kernel/errors';
@@ -19,6 +18,7 @@ import { kernelViewOf, sameCharDevice } from '../kernel/kernel-view';
 import { probeKernel } from '../kernel/probe';
 import { LinuxRandomDevice } from '../kernel/random-device';
 import { createLogger, Logger } from '../log/logger';
+import { NativeRepeatMemory } from '../native/repeat-memory';
 import { createSource } from '../sources/open-source';
 import type { CloneWatch } from '../clone/clone-watch';
 import { startCloneWatch } from '../clone/setup';
@@ -179,7 +179,8 @@ export async function runDaemon(config: RunConfig, io: DaemonIo, cloneWatchMs: n
     const targetIsRandomDevice = device === null || fs.statSync(config.randomDevice).isCharacterDevice();
     const kernel = kernelViewOf(probe, targetIsRandomDevice);
     const policy = daemonCreditPolicy(config);
-    const repeats = new RepeatMemory();
+    // the repeat memory in C (src/native/repeat.c; the JS one is its reference): issue 16
+    const repeats = new NativeRepeatMemory();
     const sources: SourceSetup[] = config.sources.map((name) => ({
       source: createSource({ kind: name, path: name === 'pipe' ? (config.pipePath as string) : config.rngDevice }),
       gate: gateFor(policy, repeats),

@@ -14,14 +14,22 @@
 // it linear) every step is still measured on its own: the stop at the watermark
 // needs the real count before each step.
 //
+// Either way the steps are still 64-B (policy-sized) RNDADDENTROPY calls, and
+// they cross N-API once per batch: RandomDevice.addEntropySteps (the addon's
+// src/native/inject.c) makes the steps, and in per-step mode reads RNDGETENTCNT
+// after each one inside C and returns every count, so the accounting below is the
+// same per step as before without a crossing per step. Devices without it (the
+// simulated kernels, unit-test fakes) go through addEntropyStepsVia(), the same
+// semantics over their one-step calls.
+//
 // A target that answers ENOTTY is not a random device (/dev/null, a plain file,
 // a pipe given as -o): from then on the bytes are written to it (rngd's write
 // fallback), nothing is asked or credited, no reseed is claimed, and that is
 // said once.
 import { creditBits } from '../core/credit';
 import { claimQuality, CreditPolicy } from '../core/credit-policy';
-import { isNotRandomDevice, isRetryable } from './errors';
-import type { RandomDevice } from './random-device';
+import { isNotRandomDevice } from './errors';
+import { addEntropyStepsVia, RandomDevice } from './random-device';
 
 export interface InjectTotals {
   /** RNDADDENTROPY calls (or writes, for a target that is not a random device). */
@@ -55,9 +63,6 @@ export interface InjectorOptions {
    */
   linearCredit?: boolean | null;
 }
-
-/** Consecutive EINTR/EAGAIN answers retried before the error is passed on. */
-const MAX_RETRIES = 5;
 
 export class Injector {
   readonly totals: InjectTotals = emptyInjectTotals();
@@ -98,58 +103,90 @@ export class Injector {
     let off = 0;
     while (off < data.length) {
       if (untilBits !== null && entropy !== null && entropy >= untilBits) break;
-      // one step, or (linear credit) every step up to the watermark or the end of the data
-      let steps = 1;
-      if (this.linear === true && !this.notRandom && entropy !== null) {
-        const left = Math.ceil((data.length - off) / stepBytes);
-        const perStep = creditBits(Math.min(stepBytes, data.length - off), quality);
-        steps = untilBits === null || perStep <= 0 ? left : Math.min(left, Math.max(1, Math.ceil((untilBits - entropy) / perStep)));
+      if (this.notRandom || entropy === null) {
+        off = this.writeRest(data, off);
+        break;
+      }
+      // one call for all the steps (src/native/inject.c: one N-API crossing). Linear
+      // credit: every step up to the watermark (or the end of the data), RNDGETENTCNT
+      // read here once after the batch. Otherwise every step measured (inside the call),
+      // stopping before a step once the watermark is reached.
+      const linear = this.linear === true;
+      const rest = data.length - off;
+      const bitsFull = creditBits(stepBytes, quality);
+      const bitsLast = rest % stepBytes === 0 ? bitsFull : creditBits(rest % stepBytes, quality);
+      let maxSteps = Math.ceil(rest / stepBytes);
+      if (linear && untilBits !== null) {
+        const perStep = creditBits(Math.min(stepBytes, rest), quality);
+        if (perStep > 0) maxSteps = Math.min(maxSteps, Math.max(1, Math.ceil((untilBits - entropy) / perStep)));
       }
       const before = entropy;
+      const req = { data: off === 0 ? data : data.subarray(off), stepBytes, bitsFull, bitsLast, maxSteps, startBits: entropy, untilBits, perStep: !linear, stopWhenLinear: this.linear === null };
+      const r = this.device.addEntropySteps ? this.device.addEntropySteps(req) : addEntropyStepsVia(this.device, req);
       let asked = 0;
-      let bytes = 0;
-      let credited = false;
-      let failure: unknown = null;
-      try {
-        for (let k = 0; k < steps && off < data.length; k++) {
-          const chunk = data.subarray(off, Math.min(off + stepBytes, data.length));
-          const claim = this.notRandom ? 0 : creditBits(chunk.length, quality);
-          const toKernel = this.add(chunk, claim);
-          off += chunk.length;
-          bytes += chunk.length;
-          t.injections++;
-          t.bytesInjected += chunk.length;
-          if (toKernel) {
-            asked += claim;
-            credited = true;
-          }
-        }
-      } catch (e: unknown) {
-        failure = e;
-      }
-      // also when a step was refused (thrown): the steps before it are measured
-      try {
-        entropy = this.entropyBits();
-      } catch (e: unknown) {
-        if (failure === null) throw e;
-        entropy = null;
-      }
-      {
-        t.bitsAsked += asked;
-        if (credited && before !== null && entropy !== null) {
-          if (t.entropyBeforeBits === null) t.entropyBeforeBits = before;
-          t.bitsCredited += Math.max(0, entropy - before);
+      let prev: number | null = before;
+      for (let k = 0; k < r.steps; k++) {
+        const len = Math.min(stepBytes, rest - k * stepBytes);
+        const claim = len === stepBytes ? bitsFull : bitsLast;
+        off += len;
+        asked += claim;
+        t.injections++;
+        t.bytesInjected += len;
+        t.bitsAsked += claim;
+        if (linear) continue;
+        const after = r.countFailed && k === r.steps - 1 ? null : (r.counts[k] as number);
+        if (prev !== null && after !== null) {
+          if (t.entropyBeforeBits === null) t.entropyBeforeBits = prev;
+          t.bitsCredited += Math.max(0, after - prev);
           // a legacy kernel proves linear credit by one measured step: +asked exactly
           // (asymptotic credit gives about 3/4 of it); 8+ bits, so rounding cannot fake it
-          if (this.linear === null && steps === 1 && asked >= 8 && entropy - before === asked) this.linear = true;
+          if (this.linear === null && claim >= 8 && after - prev === claim) this.linear = true;
         }
-        t.entropyAfterBits = entropy;
+        prev = after;
       }
+      let failure: unknown = r.error;
+      if (failure !== null && isNotRandomDevice(failure) && !r.countFailed) {
+        // ENOTTY: not a random device after all; the rest is written (next turn)
+        this.markNotRandom();
+        failure = null;
+        entropy = null;
+      }
+      if (linear) {
+        // also when a step was refused: the steps before it are measured
+        try {
+          entropy = r.steps > 0 || failure === null ? this.entropyBits() : entropy;
+        } catch (e: unknown) {
+          if (failure === null) throw e;
+          entropy = null;
+        }
+        if (r.steps > 0 && before !== null && entropy !== null) {
+          if (t.entropyBeforeBits === null) t.entropyBeforeBits = before;
+          t.bitsCredited += Math.max(0, entropy - before);
+        }
+      } else if (!this.notRandom) {
+        entropy = r.steps > 0 ? prev : entropy;
+      }
+      if (r.steps > 0 || this.notRandom) t.entropyAfterBits = entropy;
       if (failure !== null) throw failure;
-      this.opts.debug?.(`asked ${asked} bits for ${bytes} B in ${steps} step(s), entropy_avail ${before ?? '-'} → ${entropy ?? '-'}`);
+      if (this.opts.debug && r.steps > 0) this.opts.debug(`asked ${asked} bits for ${r.steps} step(s) of ${stepBytes} B (${linear ? 'one batch' : 'each measured'}), entropy_avail ${before ?? '-'} → ${entropy ?? '-'}`);
+      if (r.steps === 0 && !this.notRandom) break; // the watermark was reached
     }
     if (this.policy.writeUrandom && off > 0) this.opts.writeUrandom?.(data.subarray(0, off));
     return { consumed: off, entropyBits: entropy };
+  }
+
+  /** A target that is no random device: the rest of data written in steps, nothing credited. */
+  private writeRest(data: Uint8Array, off: number): number {
+    const stepBytes = this.policy.stepBytes;
+    while (off < data.length) {
+      const chunk = data.subarray(off, Math.min(off + stepBytes, data.length));
+      this.device.write(chunk);
+      off += chunk.length;
+      this.totals.injections++;
+      this.totals.bytesInjected += chunk.length;
+    }
+    this.totals.entropyAfterBits = null;
+    return off;
   }
 
   /**
@@ -170,26 +207,6 @@ export class Injector {
       if (!isNotRandomDevice(e)) throw e;
       this.markNotRandom();
       return otherwise;
-    }
-  }
-
-  /** One step; true when it went to a random device (false: written, nothing credited). */
-  private add(chunk: Uint8Array, bits: number): boolean {
-    if (this.notRandom) {
-      this.device.write(chunk);
-      return false;
-    }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.device.addEntropy(chunk, bits);
-        return true;
-      } catch (e: unknown) {
-        if (isRetryable(e) && attempt < MAX_RETRIES) continue;
-        if (!isNotRandomDevice(e)) throw e;
-        this.markNotRandom();
-        this.device.write(chunk);
-        return false;
-      }
     }
   }
 

@@ -3,7 +3,7 @@
 // the ioctls and poll. See random(4), ioctl(2), poll(2).
 import * as fs from 'fs';
 import { loadBinding, RndBinding } from '../native/binding';
-import { fromNativeError, kernelCall } from './errors';
+import { fromNativeError, isRetryable, kernelCall } from './errors';
 
 export interface RandomDevice {
   /** RNDGETENTCNT: the input pool's entropy estimate, in bits. */
@@ -16,6 +16,12 @@ export interface RandomDevice {
    * test/contract/random-device.ts holds every implementation to this.
    */
   addEntropy(data: Uint8Array, entropyBits: number): void;
+  /**
+   * RNDADDENTROPY in steps, in one call (see StepsRequest): the injector's path.
+   * Optional: addEntropyStepsVia() does the same through addEntropy() and
+   * entropyBits() for a device without it (the simulated kernels, unit-test fakes).
+   */
+  addEntropySteps?(req: StepsRequest): StepsOutcome;
   /** Mixes data without credit by write(2) (on 2.6.32/3.10 this reaches the urandom pool at once). */
   write(data: Uint8Array): void;
   /**
@@ -33,6 +39,78 @@ export interface RandomDevice {
   /** RNDRESEEDCRNG: true done, false unsupported (pre-4.17). @throws ENODATA before the crng is ready. */
   reseedCrng(): boolean;
   close(): void;
+}
+
+/**
+ * Steps of stepBytes (the last may be shorter), one RNDADDENTROPY each claiming
+ * bitsFull (bitsLast for a shorter last step), EINTR/EAGAIN retried MAX_STEP_RETRIES
+ * times, at most maxSteps. perStep: RNDGETENTCNT after every step, and a stop
+ * before a step once the count (startBits before the first) has reached untilBits;
+ * where the kernel's credit is asymptotic the stop needs the real count before each
+ * step. stopWhenLinear: also stop after a step whose measured rise equals its claim
+ * of 8+ bits (a legacy kernel proving linear credit). Without perStep (linear
+ * credit) nothing is read: the caller reads the count once after the batch.
+ */
+export interface StepsRequest {
+  data: Uint8Array;
+  stepBytes: number;
+  bitsFull: number;
+  bitsLast: number;
+  maxSteps: number;
+  startBits: number;
+  untilBits: number | null;
+  perStep: boolean;
+  stopWhenLinear: boolean;
+}
+
+export interface StepsOutcome {
+  /** Steps made (each reached the kernel). */
+  steps: number;
+  /** With perStep: the count after step k at [k]; the last one is unusable when countFailed. Valid until the next call (a reused array). */
+  counts: ArrayLike<number>;
+  /** The KernelError that ended the steps (a refused step, or a failed count after one), else null. */
+  error: unknown;
+  /** The error came from the RNDGETENTCNT after the last step made (that step's count is unknown). */
+  countFailed: boolean;
+}
+
+/** Consecutive EINTR/EAGAIN answers retried per step (the addon's MAX_RETRIES, src/native/inject.c). */
+export const MAX_STEP_RETRIES = 5;
+
+/** addEntropySteps through the port's one-step calls: the reference for src/native/inject.c. */
+export function addEntropyStepsVia(device: RandomDevice, req: StepsRequest): StepsOutcome {
+  const counts: number[] = [];
+  let count = req.startBits;
+  let off = 0;
+  let steps = 0;
+  while (off < req.data.length && steps < req.maxSteps) {
+    if (req.perStep && req.untilBits !== null && count >= req.untilBits) break;
+    const chunk = req.data.subarray(off, Math.min(off + req.stepBytes, req.data.length));
+    const bits = chunk.length === req.stepBytes ? req.bitsFull : req.bitsLast;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        device.addEntropy(chunk, bits);
+        break;
+      } catch (e: unknown) {
+        if (isRetryable(e) && attempt < MAX_STEP_RETRIES) continue;
+        return { steps, counts, error: e, countFailed: false };
+      }
+    }
+    off += chunk.length;
+    steps++;
+    if (req.perStep) {
+      const before = count;
+      try {
+        count = device.entropyBits();
+      } catch (e: unknown) {
+        counts.push(before);
+        return { steps, counts, error: e, countFailed: true };
+      }
+      counts.push(count);
+      if (req.stopWhenLinear && bits >= 8 && count - before === bits) break;
+    }
+  }
+  return { steps, counts, error: null, countFailed: false };
 }
 
 /** poll(2)'s POLLOUT and the addon's longest poll timeout, from the binding (never copied). */
@@ -70,6 +148,22 @@ export class LinuxRandomDevice implements RandomDevice {
   /** ENOTTY: the target is not a random device (the injector's write fallback, kernel/injector.ts). */
   addEntropy(data: Uint8Array, entropyBits: number): void {
     kernelCall(() => this.binding.addEntropy(this.fd, data, entropyBits));
+  }
+
+  /** One N-API crossing for all the steps (src/native/inject.c); the out array is reused. */
+  private stepsOut = new Int32Array(2 + 64);
+
+  addEntropySteps(req: StepsRequest): StepsOutcome {
+    if (req.perStep && this.stepsOut.length < 2 + req.maxSteps) this.stepsOut = new Int32Array(2 + req.maxSteps);
+    const out = this.stepsOut;
+    let raised: unknown;
+    try {
+      raised = this.binding.addEntropySteps(this.fd, req.data, req.stepBytes, req.bitsFull, req.bitsLast, req.maxSteps, req.startBits, req.untilBits ?? -1, (req.perStep ? 1 : 0) | (req.stopWhenLinear ? 2 : 0), out);
+    } catch (e: unknown) {
+      throw fromNativeError(e); // usage errors: a bug, never the kernel's answer
+    }
+    const steps = out[0] as number;
+    return { steps, counts: req.perStep ? out.subarray(2, 2 + steps) : out.subarray(2, 2), error: raised === undefined || raised === null ? null : fromNativeError(raised), countFailed: (out[1] as number) < 0 };
   }
 
   write(data: Uint8Array): void {

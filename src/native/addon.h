@@ -54,10 +54,13 @@ bool vrngd_export(napi_env env, napi_value exports, const char *name, napi_callb
 
 /* Each adds its functions to exports; NULL after a throw. poll.c: pollFd,
  * makeWakePipe. rdrand.c: cpuRngSupport, readCpuRng. physmem.c: readPhys.
- * fips.c: fipsTestBlocks, fipsTestBlocksAsync. */
+ * fips.c: fipsTestBlocks, fipsTestBlocksAsync. repeat.c: repeatCreate, repeatSeen.
+ * inject.c: addEntropySteps. */
 napi_value vrngd_export_poll(napi_env env, napi_value exports);
 napi_value vrngd_export_cpu_rng(napi_env env, napi_value exports);
 napi_value vrngd_export_physmem(napi_env env, napi_value exports);
 napi_value vrngd_export_fips(napi_env env, napi_value exports);
+napi_value vrngd_export_repeat(napi_env env, napi_value exports);
+napi_value vrngd_export_inject(napi_env env, napi_value exports);
 
 #endif

@@ -38,6 +38,17 @@ export interface RndBinding {
   fipsTestBlocks(data: Uint8Array, blocks: number, last32: number, lastBit: number, masks: Uint8Array, stats?: Int32Array): void;
   /** The same on libuv's thread pool (data and masks must not be touched until it settles); resolves the nanoseconds the tests took. */
   fipsTestBlocksAsync(data: Uint8Array, blocks: number, last32: number, lastBit: number, masks: Uint8Array): Promise<number>;
+  /** repeat.c: a native RepeatMemory (core/repeat-memory.ts's algorithm) of blockBytes (16..65536) blocks. */
+  repeatCreate(blockBytes: number): RepeatHandle;
+  /** repeat.c: whether any 16 bytes of data[offset, offset+blockBytes) were seen before; remembers them. */
+  repeatSeen(memory: RepeatHandle, data: Uint8Array, offset: number): boolean;
+  /**
+   * inject.c: RNDADDENTROPY in steps in one call (see the header of inject.c);
+   * out[0] steps made, out[1] errno of a refused step (or minus that of a failed
+   * RNDGETENTCNT), out[2+k] the count after step k with flags & 1. Returns the
+   * failure as an Error with errno and syscall (not thrown), or undefined.
+   */
+  addEntropySteps(fd: number, data: Uint8Array, stepBytes: number, bitsFull: number, bitsLast: number, maxSteps: number, startBits: number, untilBits: number, flags: number, out: Int32Array): Error | undefined;
   readonly constants: {
     POLLIN: number;
     POLLOUT: number;
@@ -48,6 +59,9 @@ export interface RndBinding {
     POLL_WOKEN: number;
   };
 }
+
+/** An opaque native repeat memory (a napi external). */
+export type RepeatHandle = { readonly __repeatMemory: unique symbol };
 
 /** Where the addon may be, in order: the override, a source checkout, an install, a bundle. */
 export function candidatePaths(): string[] {

@@ -221,7 +221,8 @@ static napi_value init(napi_env env, napi_value exports)
 	EXPORT("sendDatagram", send_datagram);
 	EXPORT("tryLockFd", try_lock_fd);
 	if (!vrngd_export_poll(env, exports) || !vrngd_export_cpu_rng(env, exports) ||
-	    !vrngd_export_physmem(env, exports) || !vrngd_export_fips(env, exports))
+	    !vrngd_export_physmem(env, exports) || !vrngd_export_fips(env, exports) ||
+	    !vrngd_export_repeat(env, exports) || !vrngd_export_inject(env, exports))
 		return NULL;
 	CALL(env, napi_create_object(env, &constants));
 #define CONST(name, value)                                                 \

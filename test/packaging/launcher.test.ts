@@ -81,6 +81,9 @@ function launch(l: Layout, args: string[], env: NodeJS.ProcessEnv = {}): { statu
   return { status: r.status, stderr: r.stderr, starts };
 }
 
+/** The node flags the launcher gives `run` only (scripts/vrngd: the daemon's young generation). */
+const RUN_FLAGS = '--max-semi-space-size=1';
+
 const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((f) => fs.existsSync(f)) ?? null;
 if (systemNode) process.stderr.write(`skip: "no runtime anywhere" needs a host without ${systemNode}\n`);
 const noLib = skipReason([[fs.existsSync(REAL_PRELOAD), 'build/Release/vrngd-preload.so missing (npm run build:native)']]);
@@ -130,7 +133,7 @@ describe.skipIf(noLib !== null)('launcher: runtime and preload', () => {
     const l = installedLayout();
     for (const proc of [fakeProc(FED), fakeProc(MODERN)]) {
       const r = launch(l, ['run', '-f'], { VRNGD_PROC: proc });
-      expect(r.starts).toEqual([{ preload: '', args: `${l.script} run -f` }]);
+      expect(r.starts).toEqual([{ preload: '', args: `${RUN_FLAGS} ${l.script} run -f` }]);
     }
   });
 
@@ -141,7 +144,7 @@ describe.skipIf(noLib !== null)('launcher: runtime and preload', () => {
     expect(r.stderr).toBe('');
     expect(r.starts).toEqual([
       { preload: l.preload, args: `${l.script} seed --timeout 10` },
-      { preload: '', args: `${l.script} run --foreground` },
+      { preload: '', args: `${RUN_FLAGS} ${l.script} run --foreground` },
     ]);
   });
 
@@ -157,7 +160,7 @@ describe.skipIf(noLib !== null)('launcher: runtime and preload', () => {
       const r = launch(l, args, { VRNGD_PROC: proc });
       expect(r.starts, args.join(' ')).toEqual([
         { preload: l.preload, args: `${l.script} seed --timeout 10${dev ? ` --rng-device ${dev}` : ''}` },
-        { preload: '', args: [l.script, ...args].join(' ') },
+        { preload: '', args: [RUN_FLAGS, l.script, ...args].join(' ') },
       ]);
     }
   });
@@ -188,7 +191,7 @@ describe.skipIf(noLib !== null)('launcher: runtime and preload', () => {
     const proc = fakeProc(STARVING);
     expect(launch(l, ['run', '--help'], { VRNGD_PROC: proc }).starts).toHaveLength(1);
     expect(launch(l, ['-b', '-h'], { VRNGD_PROC: proc }).starts).toHaveLength(1);
-    expect(launch(l, ['run', '-f'], { VRNGD_PROC: proc, VRNGD_PRESEED: '0' }).starts).toEqual([{ preload: '', args: `${l.script} run -f` }]);
+    expect(launch(l, ['run', '-f'], { VRNGD_PROC: proc, VRNGD_PRESEED: '0' }).starts).toEqual([{ preload: '', args: `${RUN_FLAGS} ${l.script} run -f` }]);
   });
 
   it('a failed seed step: one line on stderr, and the daemon still starts', () => {
@@ -197,7 +200,7 @@ describe.skipIf(noLib !== null)('launcher: runtime and preload', () => {
     expect(r.status).toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^vrngd: .*seeding it first failed/);
-    expect(r.starts.map((s) => s.args)).toEqual([`${l.script} seed --timeout 10`, `${l.script} run -f`]);
+    expect(r.starts.map((s) => s.args)).toEqual([`${l.script} seed --timeout 10`, `${RUN_FLAGS} ${l.script} run -f`]);
   });
 
   it('the npm package layout (scripts/vrngd, dist/cli/main.js), also through node_modules/.bin', () => {

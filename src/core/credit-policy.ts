@@ -10,7 +10,7 @@
 // crng is ready, and a target that is not a random device (/dev/null, a file, a
 // pipe: ENOTTY) credits 0 whatever was asked.
 import { effectiveQuality, MAX_BITS_PER_BYTE } from './credit';
-import { BlockGate } from './gate';
+import { BlockGate, type BlockGateOptions } from './gate';
 import type { RepeatCheck } from './repeat-memory';
 
 export interface CreditPolicy {
@@ -55,9 +55,13 @@ export function seedCreditPolicy(kernel: { hasGetrandom: boolean }): CreditPolic
   return { baselineBlock: false, maxBitsPerByte: MAX_BITS_PER_BYTE, stepBytes: SEED_STEP_BYTES, writeUrandom: !kernel.hasGetrandom };
 }
 
-/** The gate a policy credits through. The daemon gives all its sources one RepeatMemory: nothing is credited twice, whichever source it came from. */
-export function gateFor(policy: Pick<CreditPolicy, 'baselineBlock'>, repeats?: RepeatCheck): BlockGate {
-  return new BlockGate({ baselineBlock: policy.baselineBlock, repeats });
+/**
+ * The gate a policy credits through. The daemon gives all its sources one RepeatMemory:
+ * nothing is credited twice, whichever source it came from. createTester: the FIPS engine
+ * (default: core/fips.ts's; the daemon and the seed inject the addon's, src/native/fips-tester.ts).
+ */
+export function gateFor(policy: Pick<CreditPolicy, 'baselineBlock'>, repeats?: RepeatCheck, createTester?: BlockGateOptions['createTester']): BlockGate {
+  return new BlockGate({ baselineBlock: policy.baselineBlock, repeats, createTester });
 }
 
 /** Bits per byte a source of this quality may claim under the policy. */

@@ -18,6 +18,7 @@ import { kernelViewOf, sameCharDevice } from '../kernel/kernel-view';
 import { probeKernel } from '../kernel/probe';
 import { LinuxRandomDevice } from '../kernel/random-device';
 import { createLogger, Logger } from '../log/logger';
+import { NativeFipsTester } from '../native/fips-tester';
 import { NativeRepeatMemory } from '../native/repeat-memory';
 import { createSource } from '../sources/open-source';
 import type { CloneWatch } from '../clone/clone-watch';
@@ -183,7 +184,7 @@ export async function runDaemon(config: RunConfig, io: DaemonIo, cloneWatchMs: n
     const repeats = new NativeRepeatMemory();
     const sources: SourceSetup[] = config.sources.map((name) => ({
       source: createSource({ kind: name, path: name === 'pipe' ? (config.pipePath as string) : config.rngDevice }),
-      gate: gateFor(policy, repeats),
+      gate: gateFor(policy, repeats, (bootstrap) => new NativeFipsTester(bootstrap)),
       readsKernelHwrng: targetIsRandomDevice && name === 'hwrng' && sameCharDevice(config.rngDevice, '/dev/hwrng'),
     }));
     const stateFile = config.stateFile;

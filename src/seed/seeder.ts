@@ -12,7 +12,7 @@
 // (read(2) of /dev/urandom once getrandom(GRND_NONBLOCK) says ready) or, before
 // that, from device bytes that passed the gate, and are then never credited.
 import { gateFor, seedCreditPolicy } from '../core/credit-policy';
-import { BlockGate } from '../core/gate';
+import { BlockGate, type BlockGateOptions } from '../core/gate';
 import { finishFreshSeed, formatSeedFile, parseSeedFile, seedLengthBytes, skipCreditFromEnv, storedSeedCreditBits } from '../core/seed-file';
 import { CrngState, kernelSeeded, seedDone, SeedReport } from '../core/seed-policy';
 import { errorCode, isDeviceGone } from '../kernel/errors';
@@ -44,6 +44,8 @@ export interface SeederDeps {
   source: EntropySource;
   /** The block gate; default: the seed policy's (core/credit-policy.ts). */
   gate?: BlockGate;
+  /** The default gate's FIPS engine (the command injects the addon's); default: core/fips.ts's. */
+  createTester?: BlockGateOptions['createTester'];
   store: SeedStore;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
@@ -78,7 +80,7 @@ export class Seeder {
 
   constructor(private readonly deps: SeederDeps, private readonly opts: SeedOptions) {
     const policy = seedCreditPolicy({ hasGetrandom: deps.kernel.random.crngReady() !== null });
-    this.gate = deps.gate ?? gateFor(policy);
+    this.gate = deps.gate ?? gateFor(policy, undefined, deps.createTester);
     this.injector = new Injector(deps.kernel.random, policy, { target: '/dev/random', writeUrandom: (data) => deps.kernel.writeUrandom(data) });
   }
 

@@ -140,3 +140,23 @@ describe('BlockGate', () => {
     expect(repeats).toBeLessThan(500);
   });
 });
+
+describe('gateFor (core/credit-policy.ts): the FIPS engine it is given', () => {
+  it('tests every block with the injected tester (the daemon and the seed pass the addon\'s), and defaults to core/fips.ts\'s', async () => {
+    const { gateFor } = await import('../../src/core/credit-policy');
+    const { NativeFipsTester } = await import('../../src/native/fips-tester');
+    const stream = randomBytes(4 + 3 * BLOCK_BYTES);
+    const seen: number[] = [];
+    const failing = gateFor({ baselineBlock: false }, null as never, (bootstrap) => {
+      seen.push(bootstrap);
+      return { testBlock: () => FIPS_MONOBIT };
+    });
+    expect(failing.push(stream).map((v) => v.passed)).toEqual([false, false, false]);
+    expect(seen).toEqual([stream.readUInt32LE(0)]);
+    // the addon's engine and the default one agree on the same stream (random data: all pass)
+    const native = gateFor({ baselineBlock: false }, undefined, (b) => new NativeFipsTester(b)).push(stream);
+    const js = gateFor({ baselineBlock: false }).push(stream);
+    expect(native.map((v) => v.passed)).toEqual(js.map((v) => v.passed));
+    expect(native.map((v) => v.passed)).toEqual([true, true, true]);
+  });
+});

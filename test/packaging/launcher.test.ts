@@ -176,7 +176,7 @@ describe.skipIf(noLib !== null)('launcher: runtime and preload', () => {
     ] as Array<[string, string]>) {
       const r = launch(l, ['run', '--foreground', '--args', str], { VRNGD_PROC: proc });
       expect(r.starts[0], str).toEqual({ preload: l.preload, args: `${l.script} seed --timeout 10${dev ? ` --rng-device ${dev}` : ''}` });
-      expect(r.starts[1]?.args, str).toBe(`${l.script} run --foreground --args ${str}`.trimEnd());
+      expect(r.starts[1]?.args, str).toBe(`${RUN_FLAGS} ${l.script} run --foreground --args ${str}`.trimEnd());
     }
   });
 

@@ -12,6 +12,7 @@ import { CliError, describeError, EX, exitCodeFor, seedExitCode, usageError } fr
 import { formatSeedLine } from '../../core/seed-policy';
 import { fromNativeError } from '../../kernel/errors';
 import { LinuxRandomDevice } from '../../kernel/random-device';
+import { NativeFipsTester } from '../../native/fips-tester';
 import { readInt } from '../../kernel/procfs';
 import { createSource } from '../../sources/open-source';
 import { DEFAULT_HWRNG_PATH } from '../../sources/device-source';
@@ -109,6 +110,7 @@ export async function seedCommand(o: SeedCliOptions, deps: ProgramDeps): Promise
       {
         kernel,
         source: createSource({ kind: 'hwrng', path: opts.device }),
+        createTester: (bootstrap) => new NativeFipsTester(bootstrap),
         store: { take: takeSeedFile, save: saveSeedFile },
         now: () => Number(process.hrtime.bigint() / 1000000n),
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

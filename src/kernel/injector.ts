@@ -22,6 +22,10 @@
 // simulated kernels, unit-test fakes) go through addEntropyStepsVia(), the same
 // semantics over their one-step calls.
 //
+// bitsCredited counts the count's rise over the steps, never more than they asked:
+// the kernel's own sources (interrupts, disk timings on 3.10) can add a bit or two
+// between the reads, and that is not vrngd's (creditedOf).
+//
 // A target that answers ENOTTY is not a random device (/dev/null, a plain file,
 // a pipe given as -o): from then on the bytes are written to it (rngd's write
 // fallback), nothing is asked or credited, no reseed is claimed, and that is
@@ -137,7 +141,7 @@ export class Injector {
         const after = r.countFailed && k === r.steps - 1 ? null : (r.counts[k] as number);
         if (prev !== null && after !== null) {
           if (t.entropyBeforeBits === null) t.entropyBeforeBits = prev;
-          t.bitsCredited += Math.max(0, after - prev);
+          t.bitsCredited += creditedOf(after - prev, claim);
           // a legacy kernel proves linear credit by one measured step: +asked exactly
           // (asymptotic credit gives about 3/4 of it); 8+ bits, so rounding cannot fake it
           if (this.linear === null && claim >= 8 && after - prev === claim) this.linear = true;
@@ -161,7 +165,7 @@ export class Injector {
         }
         if (r.steps > 0 && before !== null && entropy !== null) {
           if (t.entropyBeforeBits === null) t.entropyBeforeBits = before;
-          t.bitsCredited += Math.max(0, entropy - before);
+          t.bitsCredited += creditedOf(entropy - before, asked);
         }
       } else if (!this.notRandom) {
         entropy = r.steps > 0 ? prev : entropy;
@@ -215,4 +219,9 @@ export class Injector {
     this.notRandom = true;
     this.opts.warn?.(`${this.opts.target} is not a random device (ENOTTY): checked bytes are written to it, nothing is credited`);
   }
+}
+
+/** What a rise of the kernel's count credits to vrngd: the rise, but never below 0 nor above what was asked. */
+export function creditedOf(rise: number, asked: number): number {
+  return Math.max(0, Math.min(rise, asked));
 }

@@ -95,3 +95,23 @@ describe('injector batching where credit is linear', () => {
     expect(k.reads).toBe(inj.totals.injections + 1);
   });
 });
+
+describe('bitsCredited never exceeds what was asked', () => {
+  /** A 3.10 kernel whose own interrupts add 3 bits at every RNDADDENTROPY (the e2e saw one such bit). */
+  class NoisyKernel extends SimKernel {
+    addEntropy(d: Uint8Array, bits: number): void {
+      super.addEntropy(d, bits);
+      super.addEntropy(new Uint8Array(1), 3);
+    }
+  }
+  for (const linearCredit of [true, false]) {
+    it(`${linearCredit ? 'one batch' : 'each step measured'}: the kernel's own extra bits are not vrngd's`, () => {
+      const k = new NoisyKernel({ era: 'v3.10', entropyBits: 0 });
+      const inj = new Injector(k, daemonCreditPolicy({ entropyPerByte: 1, stepBytes: 64 }), { target: '/dev/random', linearCredit });
+      inj.inject(data(640), 1000, null);
+      expect(inj.totals.bitsAsked).toBe(640); // 10 steps of 64 B at 1 bit a byte
+      expect(k.entropyBits()).toBe(640 + 10 * 3); // the kernel really gained more
+      expect(inj.totals.bitsCredited).toBe(640);
+    });
+  }
+});

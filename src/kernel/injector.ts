@@ -11,8 +11,11 @@
 // one batch with RNDGETENTCNT read once before and once after it, and
 // bitsCredited is the measured rise over the batch. Where credit is asymptotic
 // (2.6.32, RHEL 7.1+, 3.13-5.17: 'assisted', and 'legacy' until a step proves
-// it linear) every step is still measured on its own: the stop at the watermark
-// needs the real count before each step.
+// it linear) the stop at the watermark needs the real count before each step
+// near it, so those steps are measured one by one; but where the kernel is known
+// to be asymptotic ('assisted'), the steps that could not reach the watermark even
+// if each were credited in full (or all of them, with no watermark) still go as one
+// batch: the same steps, and over them the rise telescopes to the same sum.
 //
 // Either way the steps are still 64-B (policy-sized) RNDADDENTROPY calls, and
 // they cross N-API once per batch: RandomDevice.addEntropySteps (the addon's
@@ -115,14 +118,21 @@ export class Injector {
       // credit: every step up to the watermark (or the end of the data), RNDGETENTCNT
       // read here once after the batch. Otherwise every step measured (inside the call),
       // stopping before a step once the watermark is reached.
-      const linear = this.linear === true;
       const rest = data.length - off;
       const bitsFull = creditBits(stepBytes, quality);
       const bitsLast = rest % stepBytes === 0 ? bitsFull : creditBits(rest % stepBytes, quality);
+      // asymptotic credit (known: never less than a step's claim short of the cap), far
+      // below the watermark: the steps that could not reach it even if each were credited
+      // in full go as one batch too; the same steps as per-step mode would make, since it
+      // only stops before a step once the count is at the watermark. Near it, per step.
+      const farSteps = this.linear === false ? (untilBits === null ? Infinity : Math.floor((untilBits - entropy) / Math.max(1, bitsFull))) : 0;
+      const linear = this.linear === true || farSteps >= 2;
       let maxSteps = Math.ceil(rest / stepBytes);
-      if (linear && untilBits !== null) {
+      if (this.linear === true && untilBits !== null) {
         const perStep = creditBits(Math.min(stepBytes, rest), quality);
         if (perStep > 0) maxSteps = Math.min(maxSteps, Math.max(1, Math.ceil((untilBits - entropy) / perStep)));
+      } else if (this.linear === false && linear) {
+        maxSteps = Math.min(maxSteps, farSteps);
       }
       const before = entropy;
       const req = { data: off === 0 ? data : data.subarray(off), stepBytes, bitsFull, bitsLast, maxSteps, startBits: entropy, untilBits, perStep: !linear, stopWhenLinear: this.linear === null };

@@ -61,7 +61,7 @@ napi_value vrngd_out_of_range(napi_env env, const char *text)
 }
 
 /* A type mismatch is "not a whole number" (false), not a napi failure. */
-bool vrngd_arg_int(napi_env env, napi_value v, int64_t min, int64_t max, int32_t *out)
+bool vrngd_arg_int64(napi_env env, napi_value v, int64_t min, int64_t max, int64_t *out)
 {
 	napi_valuetype t;
 	double d;
@@ -72,8 +72,31 @@ bool vrngd_arg_int(napi_env env, napi_value v, int64_t min, int64_t max, int32_t
 		return false;
 	if (d != d || d < (double)min || d > (double)max || d != (double)(int64_t)d)
 		return false;
-	*out = (int32_t)d;
+	*out = (int64_t)d;
 	return true;
+}
+
+bool vrngd_arg_int(napi_env env, napi_value v, int64_t min, int64_t max, int32_t *out)
+{
+	int64_t x;
+
+	if (!vrngd_arg_int64(env, v, min, max, &x))
+		return false;
+	*out = (int32_t)x;
+	return true;
+}
+
+/* Likewise: not a typed array of type `want` is false, not a napi failure. */
+bool vrngd_arg_typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length)
+{
+	bool is_typed = false;
+	napi_typedarray_type type;
+
+	if (!vrngd_napi_ok(env, napi_is_typedarray(env, v, &is_typed), "napi_is_typedarray") || !is_typed)
+		return false;
+	if (!vrngd_napi_ok(env, napi_get_typedarray_info(env, v, &type, length, data, NULL, NULL), "napi_get_typedarray_info"))
+		return false;
+	return type == want;
 }
 
 bool vrngd_export(napi_env env, napi_value exports, const char *name, napi_callback fn)

@@ -37,7 +37,10 @@ napi_value vrngd_throw_errno(napi_env env, const char *syscall_name, int err);
 /* Throws TypeError ERR_INVALID_ARG_TYPE with the usage line; returns NULL. */
 napi_value vrngd_usage(napi_env env, const char *text);
 /* Reads v as a whole number in [min, max]; false when it is not one. */
+bool vrngd_arg_int64(napi_env env, napi_value v, int64_t min, int64_t max, int64_t *out);
 bool vrngd_arg_int(napi_env env, napi_value v, int64_t min, int64_t max, int32_t *out);
+/* v's bytes and length when it is a typed array of type want; false when it is not one. */
+bool vrngd_arg_typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length);
 
 /* Error("<syscall>: <strerror>") with errno (negative) and syscall; NULL after a throw. */
 napi_value vrngd_errno_error(napi_env env, const char *syscall_name, int err);

@@ -313,39 +313,22 @@ struct fips_args {
 	int last_bit;
 };
 
-/* A typed array's bytes; false (after a throw) when v is not one. */
+/* A typed array's bytes (a Uint8ClampedArray counts as a Uint8Array); false (after a throw) when v is not one. */
 static bool typed_bytes(napi_env env, napi_value v, napi_typedarray_type want, void **bytes, size_t *length)
 {
-	bool is_typed = false;
-	napi_typedarray_type type;
-	size_t len;
-	void *ptr;
-
-	if (!vrngd_napi_ok(env, napi_is_typedarray(env, v, &is_typed), "napi_is_typedarray"))
-		return false;
-	if (!is_typed)
-		return vrngd_usage(env, "fipsTestBlocks: data, masks must be Uint8Arrays, stats an Int32Array"), false;
-	if (!vrngd_napi_ok(env, napi_get_typedarray_info(env, v, &type, &len, &ptr, NULL, NULL), "napi_get_typedarray_info"))
-		return false;
-	if (type != want && !(want == napi_uint8_array && type == napi_uint8_clamped_array))
-		return vrngd_usage(env, "fipsTestBlocks: data, masks must be Uint8Arrays, stats an Int32Array"), false;
-	*bytes = ptr;
-	*length = len;
-	return true;
+	if (vrngd_arg_typed(env, v, want, bytes, length) ||
+	    (want == napi_uint8_array && vrngd_arg_typed(env, v, napi_uint8_clamped_array, bytes, length)))
+		return true;
+	return vrngd_usage(env, "fipsTestBlocks: data, masks must be Uint8Arrays, stats an Int32Array"), false;
 }
 
 static bool uint32_arg(napi_env env, napi_value v, uint32_t max, uint32_t *out)
 {
-	napi_valuetype t;
-	double d;
+	int64_t x;
 
-	if (!vrngd_napi_ok(env, napi_typeof(env, v, &t), "napi_typeof") || t != napi_number)
+	if (!vrngd_arg_int64(env, v, 0, max, &x))
 		return false;
-	if (!vrngd_napi_ok(env, napi_get_value_double(env, v, &d), "napi_get_value_double"))
-		return false;
-	if (d != d || d < 0 || d > (double)max || d != (double)(uint32_t)d)
-		return false;
-	*out = (uint32_t)d;
+	*out = (uint32_t)x;
 	return true;
 }
 

@@ -69,8 +69,6 @@ static napi_value add_entropy_steps(napi_env env, napi_callback_info info)
 {
 	size_t argc = 10, length, out_length, step, off = 0;
 	napi_value argv[10];
-	bool is_typed;
-	napi_typedarray_type type;
 	void *data, *out_data;
 	int32_t fd, step_bytes, bits_full, bits_last, max_steps, start_bits, until_bits, flags, *out;
 	int32_t steps = 0, count, err = 0, bits;
@@ -86,17 +84,9 @@ static napi_value add_entropy_steps(napi_env env, napi_callback_info info)
 	    !vrngd_arg_int(env, argv[7], -1, INT_MAX, &until_bits) ||
 	    !vrngd_arg_int(env, argv[8], 0, 3, &flags))
 		return vrngd_usage(env, "Usage: addEntropySteps(fd, data, stepBytes, bitsFull, bitsLast, maxSteps, startBits, untilBits, flags, out)");
-	CALL(env, napi_is_typedarray(env, argv[1], &is_typed));
-	if (!is_typed)
+	if (!vrngd_arg_typed(env, argv[1], napi_uint8_array, &data, &length))
 		return vrngd_usage(env, "addEntropySteps: data must be a Uint8Array");
-	CALL(env, napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL));
-	if (type != napi_uint8_array)
-		return vrngd_usage(env, "addEntropySteps: data must be a Uint8Array");
-	CALL(env, napi_is_typedarray(env, argv[9], &is_typed));
-	if (!is_typed)
-		return vrngd_usage(env, "addEntropySteps: out must be an Int32Array");
-	CALL(env, napi_get_typedarray_info(env, argv[9], &type, &out_length, &out_data, NULL, NULL));
-	if (type != napi_int32_array)
+	if (!vrngd_arg_typed(env, argv[9], napi_int32_array, &out_data, &out_length))
 		return vrngd_usage(env, "addEntropySteps: out must be an Int32Array");
 	if (bits_full > 8 * step_bytes)
 		return vrngd_out_of_range(env, "addEntropySteps: bitsFull must be 0 to 8 x stepBytes");

@@ -283,8 +283,6 @@ static napi_value repeat_seen_js(napi_env env, napi_callback_info info)
 	size_t argc = 3, length;
 	napi_value argv[3], result;
 	napi_valuetype t;
-	napi_typedarray_type type;
-	bool is_typed;
 	void *data, *handle;
 	int32_t offset = 0;
 	struct repeat_memory *m;
@@ -298,11 +296,7 @@ static napi_value repeat_seen_js(napi_env env, napi_callback_info info)
 		return vrngd_usage(env, "Usage: repeatSeen(memory, data, offset): memory must come from repeatCreate");
 	CALL(env, napi_get_value_external(env, argv[0], &handle));
 	m = handle;
-	CALL(env, napi_is_typedarray(env, argv[1], &is_typed));
-	if (!is_typed)
-		return vrngd_usage(env, "Usage: repeatSeen(memory, data, offset): data must be a Uint8Array");
-	CALL(env, napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL));
-	if (type != napi_uint8_array)
+	if (!vrngd_arg_typed(env, argv[1], napi_uint8_array, &data, &length))
 		return vrngd_usage(env, "Usage: repeatSeen(memory, data, offset): data must be a Uint8Array");
 	if (argc >= 3 && !vrngd_arg_int(env, argv[2], 0, INT32_MAX, &offset))
 		return vrngd_usage(env, "Usage: repeatSeen(memory, data, offset): offset must be a whole number");

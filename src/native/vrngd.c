@@ -58,8 +58,6 @@ static napi_value add_entropy(napi_env env, napi_callback_info info)
 {
 	size_t argc = 3, length;
 	napi_value argv[3];
-	bool is_typed;
-	napi_typedarray_type type;
 	void *data;
 	int32_t fd, bits;
 	struct {
@@ -71,11 +69,7 @@ static napi_value add_entropy(napi_env env, napi_callback_info info)
 	CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (argc < 3 || !vrngd_arg_int(env, argv[0], 0, INT_MAX, &fd))
 		return vrngd_usage(env, "Usage: addEntropy(fd, data, entropyBits)");
-	CALL(env, napi_is_typedarray(env, argv[1], &is_typed));
-	if (!is_typed)
-		return vrngd_usage(env, "Usage: addEntropy(fd, data, entropyBits): data must be a Uint8Array");
-	CALL(env, napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL));
-	if (type != napi_uint8_array)
+	if (!vrngd_arg_typed(env, argv[1], napi_uint8_array, &data, &length))
 		return vrngd_usage(env, "Usage: addEntropy(fd, data, entropyBits): data must be a Uint8Array");
 	if (length == 0 || length > MAX_ADD_BYTES)
 		return vrngd_out_of_range(env, "addEntropy: data must hold 1 to 2500 bytes");

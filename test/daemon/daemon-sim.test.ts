@@ -6,6 +6,9 @@ import { harness } from './harness';
 
 beforeEach(() => {
   vi.useFakeTimers();
+  // A fixed clock: the reseed schedule is wall-clock cron (*/5), so a test started a second
+  // before a five-minute boundary would see one reseed more (CI did, at 18:55:00).
+  vi.setSystemTime(new Date(2026, 0, 1, 12, 0, 30));
 });
 afterEach(() => {
   vi.useRealTimers();

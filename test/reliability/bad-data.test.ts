@@ -13,6 +13,7 @@ import { allOnes, allZeros, biasedBits, counter, drifting, passesThenFails, repe
 
 beforeEach(() => {
   vi.useFakeTimers();
+  vi.setSystemTime(new Date(2026, 0, 1, 12, 0, 30)); // a fixed clock, as in daemon-sim
 });
 afterEach(() => {
   vi.useRealTimers();

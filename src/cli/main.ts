@@ -3,7 +3,7 @@
 // Only here, in the real binary: if something still holds the event loop 1.5 s
 // after a command returned (it should not: a stopped daemon kills its readers and
 // interrupts its fill-mode poll), exit anyway with the status already decided.
-import './check-flags'; // first: before any other module loads
+import './startup-flags'; // first: before any other module loads (TurboFan off while starting)
 import { EX } from './exit';
 import { runCli } from './run-cli';
 

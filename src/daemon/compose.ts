@@ -155,8 +155,9 @@ class Signals {
  * stopped; rejects with the DomainError that stopped it (or that kept it from
  * starting). In test mode (-t) the entropy rate is printed on `io.stdout`.
  * `cloneWatchMs`: --clone-watch's interval, or null for off (src/clone/).
+ * `onStarted`: called once, when the daemon is up (READY=1 sent, the logger attached).
  */
-export async function runDaemon(config: RunConfig, io: DaemonIo, cloneWatchMs: number | null = null): Promise<void> {
+export async function runDaemon(config: RunConfig, io: DaemonIo, cloneWatchMs: number | null = null, onStarted?: () => void): Promise<void> {
   const detached = io.env.VRNGD_DETACHED === '1' ? new DetachedConsole() : null;
   const logger = createLogger({
     level: config.debug ? 'debug' : 'info',
@@ -230,6 +231,7 @@ export async function runDaemon(config: RunConfig, io: DaemonIo, cloneWatchMs: n
       signalReady();
       detached.forward = false;
     }
+    onStarted?.();
     // An idle daemon has no I/O and no timers, and Node exits when nothing holds the
     // event loop (signal handlers do not). This timer holds it: one wakeup per
     // 24.8 days (setTimeout's maximum), the only timer an idle daemon has.

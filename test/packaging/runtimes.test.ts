@@ -153,3 +153,44 @@ describe.skipIf(present.length === 0).each(present)('installed bundle on %s', (_
     }
   }, 60000);
 });
+
+// TurboFan is off while vrngd starts (src/cli/startup-flags.ts) and, for `run`, on
+// again once the daemon is up. V8's --trace-opt (through the launcher's
+// VRNGD_NODE_FLAGS) prints a line for each function it optimises.
+const TURBOFAN = /turbofan|optimized recompilation/i;
+const withSystemNode: Array<[string, string]> = [...present, [`this machine's Node ${process.version}`, process.execPath]];
+
+describe.each(withSystemNode)('TurboFan at start-up, installed bundle on %s', (_name, node) => {
+  const traced = (args: string[], input?: Buffer, env: Record<string, string> = {}): { status: number | null; optimised: number } => {
+    const r = spawnSync(launcher, args, { encoding: 'utf8', input, env: { PATH: process.env.PATH, VRNGD_NODE: node, VRNGD_NODE_FLAGS: '--trace-opt', ...env }, timeout: 60000, maxBuffer: 64 << 20 });
+    return { status: r.status, optimised: (r.stdout.match(new RegExp(TURBOFAN.source, 'gi')) ?? []).length };
+  };
+
+  it('status and check (C engine) optimise nothing; check with the JS engine does (control)', () => {
+    expect(traced(['status']).optimised).toBe(0);
+    const data = fixedRandom(2500 * 400 + 4);
+    const native = traced(['check'], data);
+    expect(native.status).toBe(0);
+    expect(native.optimised).toBe(0);
+    const js = traced(['check'], data, { VRNGD_FIPS_ENGINE: 'js' });
+    expect(js.status).toBe(0);
+    expect(js.optimised).toBeGreaterThan(0);
+  });
+
+  it('run: the daemon optimises its read-and-test loop once it is up (-t: /dev/urandom as fast as it comes)', async () => {
+    const state = path.join(work, `opt-state-${path.basename(path.dirname(path.dirname(node)))}-${Date.now()}.json`);
+    const child = spawn(launcher, ['run', '-f', '-t', '-q', '-r', '/dev/urandom', '--state-file', state], {
+      env: { PATH: process.env.PATH, VRNGD_NODE: node, VRNGD_NODE_FLAGS: '--trace-opt' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      expect(await waitFor(() => TURBOFAN.test(out), 30000), 'no function optimised in 30 s').toBe(true);
+      const passed = (): number => (readJson(state)?.sources as Array<{ blocksPassed: number }> | undefined)?.[0]?.blocksPassed ?? 0;
+      expect(await waitFor(() => passed() > 0, 10000), 'no block tested').toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 60000);
+});

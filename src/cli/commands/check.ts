@@ -13,7 +13,7 @@ import { FIPS_BLOCK_BYTES, FIPS_TESTS, FipsTestName } from '../../core/fips';
 import { FipsStreamChecker, FipsStreamCounts } from '../../core/fips-stream';
 import { ChildReader } from '../../sources/child-reader';
 import { BATCH_BLOCKS, FipsBatchPipeline, loadNativeFips } from '../fips-engine';
-import { restoreOpt } from '../check-flags';
+import { restoreOpt } from '../v8-opt';
 
 const PREFIX = 'vrngd check: ';
 /** Read size for files: 1 MiB, i.e. ~419 blocks per read and per engine call. */

@@ -12,6 +12,7 @@ import { parseCloneWatch } from '../../clone/setup';
 import { runDaemon } from '../../daemon/compose';
 import { detach } from '../../daemon/detach';
 import { listSources } from './sources';
+import { restoreOpt } from '../v8-opt';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -102,7 +103,8 @@ async function runCommand(command: Command, deps: ProgramDeps): Promise<number> 
     for (const line of r.warnings) deps.io.stderr.write(`${line}\n`);
     return EX.OK;
   }
-  await runDaemon(config, deps.io, cloneWatchMs);
+  // TurboFan was off while starting (cli/startup-flags.ts): on for the feed loop
+  await runDaemon(config, deps.io, cloneWatchMs, restoreOpt);
   return EX.OK;
 }
 

@@ -64,6 +64,26 @@ describe.skipIf(oracleMissing !== null)('vrngd check agrees with rngtest', () =>
     expect(short.stdout.equals(oraclePipe.stdout)).toBe(true);
   });
 
+  it('a file of 1,000 blocks (regular files go in batches of 420): failing blocks on the batch edges counted as rngtest counts them', async () => {
+    const blocks: Buffer[] = [rng.bytes(4)];
+    const bad = new Set([0, 419, 420, 421, 839, 840, 999]);
+    for (let i = 0; i < 1000; i++) blocks.push(bad.has(i) ? Buffer.alloc(BLOCK, i % 2 ? 0xff : 0) : rng.bytes(BLOCK));
+    blocks.push(rng.bytes(777)); // a trailing partial block
+    const data = Buffer.concat(blocks);
+    const file = path.join(tmp, 'batches.bin');
+    fs.writeFileSync(file, data);
+    const oracle = runRngtest(data).summary;
+    const fromFile = await runCheck([file], null);
+    const summary = parseSummary(fromFile.stdout.toString(), PREFIX, fromFile.code);
+    expect(summary).toEqual(oracle);
+    const failures = Number(/FIPS 140-2 failures: (\d+)$/m.exec(fromFile.stdout.toString())?.[1]);
+    expect(failures).toBeGreaterThanOrEqual(bad.size); // the planted ones, and any random block rngtest fails too
+    const piped = await runCheck(['--pipe', file], null);
+    const oraclePipe = runRngtest(data, ['-p']);
+    expect(parseSummary(piped.stderr, PREFIX, piped.code)).toEqual(oraclePipe.summary);
+    expect(piped.stdout.equals(oraclePipe.stdout)).toBe(true);
+  });
+
   it("reads a file, and '-' means stdin", async () => {
     const data = Buffer.concat([random(10), Buffer.alloc(BLOCK, 0xff), rng.bytes(3 * BLOCK + 5)]);
     const file = path.join(tmp, 'input.bin');

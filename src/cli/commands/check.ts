@@ -12,7 +12,7 @@ import { ProgramDeps } from '../program';
 import { FIPS_BLOCK_BYTES, FIPS_TESTS, FipsTestName } from '../../core/fips';
 import { FipsStreamChecker, FipsStreamCounts } from '../../core/fips-stream';
 import { ChildReader } from '../../sources/child-reader';
-import { BATCH_BLOCKS, FipsBatchPipeline, loadNativeFips } from '../fips-engine';
+import { BATCH_BLOCKS, FILE_BATCH_BLOCKS, FipsBatchPipeline, loadNativeFips } from '../fips-engine';
 import { restoreOpt } from '../v8-opt';
 
 const PREFIX = 'vrngd check: ';
@@ -107,6 +107,8 @@ const nowNs = (): number => Number(process.hrtime.bigint());
 
 /** A chunk reader: resolves to the next chunk, or null at the end of the input. */
 type ChunkReader = {
+  /** A regular file: it is read as fast as the engine tests, in big batches. */
+  regularFile?: boolean;
   next(): Promise<Uint8Array | null>;
   /** Ends the input now (on a signal): a pending next() resolves null or rejects soon. */
   abort(): void;
@@ -144,6 +146,7 @@ function fdReader(fd: number, label: string, closeFd: boolean): ChunkReader {
   const readInto = (buf: Buffer): Promise<number> =>
     new Promise((resolve, reject) => fs.read(fd, buf, 0, buf.length, null, (err, n) => (err ? reject(err) : resolve(n))));
   return {
+    regularFile: true,
     async next() {
       if (ended) return null;
       const buf = buffers[which];
@@ -408,6 +411,7 @@ export async function runCheck(opts: CheckOptions, io: CliIo): Promise<number> {
     passed.buf = null;
     passed.bytes = 0;
   };
+  const batchBlocks = reader.regularFile ? FILE_BATCH_BLOCKS : BATCH_BLOCKS;
   const pipeline = native.engine
     ? new FipsBatchPipeline(
         native.engine,
@@ -417,6 +421,7 @@ export async function runCheck(opts: CheckOptions, io: CliIo): Promise<number> {
           await writePassed();
         },
         onPassed,
+        batchBlocks,
       )
     : null;
   const checker = pipeline ? pipeline.checker : new FipsStreamChecker({ blockCount: opts.blockCount, pipe: opts.pipe });
@@ -451,8 +456,8 @@ export async function runCheck(opts: CheckOptions, io: CliIo): Promise<number> {
       }
       const t1 = nowNs();
       input.add(chunk.length * 8, t1 - t0);
-      // at most one carried block more than the whole blocks in this chunk; a batch at most BATCH_BLOCKS
-      passed.room = pipeline ? BATCH_BLOCKS * FIPS_BLOCK_BYTES : (Math.floor(chunk.length / FIPS_BLOCK_BYTES) + 1) * FIPS_BLOCK_BYTES;
+      // at most one carried block more than the whole blocks in this chunk; a batch at most batchBlocks
+      passed.room = pipeline ? batchBlocks * FIPS_BLOCK_BYTES : (Math.floor(chunk.length / FIPS_BLOCK_BYTES) + 1) * FIPS_BLOCK_BYTES;
       if (pipeline) {
         await pipeline.push(chunk);
         if (pipeline.full || stopped) break;

@@ -129,7 +129,7 @@ export class Injector {
       const linear = this.linear === true || farSteps >= 2;
       let maxSteps = Math.ceil(rest / stepBytes);
       if (this.linear === true && untilBits !== null) {
-        const perStep = creditBits(Math.min(stepBytes, rest), quality);
+        const perStep = rest < stepBytes ? bitsLast : bitsFull; // the first step's claim
         if (perStep > 0) maxSteps = Math.min(maxSteps, Math.max(1, Math.ceil((untilBits - entropy) / perStep)));
       } else if (this.linear === false && linear) {
         maxSteps = Math.min(maxSteps, farSteps);

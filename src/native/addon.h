@@ -55,6 +55,15 @@ napi_value vrngd_out_of_range(napi_env env, const char *text);
 /* Sets exports[name] to a new function running fn; false after a throw. */
 bool vrngd_export(napi_env env, napi_value exports, const char *name, napi_callback fn);
 
+/* RNDADDENTROPY's largest request, in bytes (the addon's limit, as rngd's). */
+#define MAX_ADD_BYTES 2500
+/*
+ * One RNDADDENTROPY of data[0, length) (1..MAX_ADD_BYTES) claiming bits, through a
+ * stack request that is wiped after; EINTR/EAGAIN retried up to max_retries times.
+ * 0, or the errno of the refusal. inject.c.
+ */
+int vrngd_add_entropy(int fd, const uint8_t *data, size_t length, int bits, int max_retries);
+
 /* Each adds its functions to exports; NULL after a throw. poll.c: pollFd,
  * makeWakePipe. rdrand.c: cpuRngSupport, readCpuRng. physmem.c: readPhys.
  * fips.c: fipsTestBlocks, fipsTestBlocksAsync. repeat.c: repeatCreate, repeatSeen.

@@ -25,7 +25,8 @@
  *   before it are still accounted: the call returns that failure as an Error
  *   with errno and syscall (as addEntropy would have thrown it), or undefined.
  *   Usage errors throw, as addEntropy's do.
- * The data is copied to a stack request per step and the request wiped after.
+ * The data is copied to a stack request per step and the request wiped after
+ * (vrngd_add_entropy, which addEntropy in vrngd.c makes its one call through too).
  */
 #include <errno.h>
 #include <limits.h>
@@ -34,34 +35,34 @@
 #include <sys/ioctl.h>
 #include "addon.h"
 
-#define MAX_STEP_BYTES 2500
+#define MAX_STEP_BYTES MAX_ADD_BYTES
 #define MAX_RETRIES 5
 #define FLAG_PER_STEP 1
 #define FLAG_STOP_WHEN_LINEAR 2
 
-struct add_request {
-	int entropy_count;
-	int buf_size;
-	uint8_t buf[MAX_STEP_BYTES];
-};
-
-static int add_step(int fd, struct add_request *req, const uint8_t *data, size_t length, int bits)
+int vrngd_add_entropy(int fd, const uint8_t *data, size_t length, int bits, int max_retries)
 {
+	struct {
+		int entropy_count;
+		int buf_size;
+		uint8_t buf[MAX_ADD_BYTES];
+	} req;
 	int attempt, err = 0;
 
-	req->entropy_count = bits;
-	req->buf_size = (int)length;
-	memcpy(req->buf, data, length);
+	req.entropy_count = bits;
+	req.buf_size = (int)length;
+	memcpy(req.buf, data, length);
 	for (attempt = 0;; attempt++) {
-		if (ioctl(fd, RNDADDENTROPY, req) == 0) {
+		if (ioctl(fd, RNDADDENTROPY, &req) == 0) {
 			err = 0;
 			break;
 		}
 		err = errno;
-		if ((err != EINTR && err != EAGAIN) || attempt >= MAX_RETRIES)
+		if ((err != EINTR && err != EAGAIN) || attempt >= max_retries)
 			break;
 	}
-	memset(req->buf, 0, length);
+	memset(req.buf, 0, length); /* do not leave entropy on the stack */
+	__asm__ __volatile__("" : : "r"(req.buf) : "memory"); /* nor let the compiler drop that dead store */
 	return err;
 }
 
@@ -72,7 +73,6 @@ static napi_value add_entropy_steps(napi_env env, napi_callback_info info)
 	void *data, *out_data;
 	int32_t fd, step_bytes, bits_full, bits_last, max_steps, start_bits, until_bits, flags, *out;
 	int32_t steps = 0, count, err = 0, bits;
-	struct add_request req;
 
 	CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (argc < 10 || !vrngd_arg_int(env, argv[0], 0, INT_MAX, &fd) ||
@@ -101,7 +101,7 @@ static napi_value add_entropy_steps(napi_env env, napi_callback_info info)
 			break;
 		step = length - off < (size_t)step_bytes ? length - off : (size_t)step_bytes;
 		bits = step == (size_t)step_bytes ? bits_full : bits_last;
-		err = add_step(fd, &req, (const uint8_t *)data + off, step, bits);
+		err = vrngd_add_entropy(fd, (const uint8_t *)data + off, step, bits, MAX_RETRIES);
 		if (err)
 			break;
 		off += step;
@@ -118,7 +118,6 @@ static napi_value add_entropy_steps(napi_env env, napi_callback_info info)
 				break;
 		}
 	}
-	memset(&req, 0, sizeof(req));
 	out[0] = steps;
 	out[1] = err;
 	if (err > 0)

@@ -35,7 +35,6 @@
 
 /* Largest payload one RNDADDENTROPY may carry: one FIPS block. Callers inject
  * in much smaller steps; the bound keeps the stack buffer fixed. */
-#define MAX_ADD_BYTES 2500
 #define MAX_NOTIFY_BYTES 4096
 
 static napi_value get_entropy_count(napi_env env, napi_callback_info info)
@@ -60,11 +59,7 @@ static napi_value add_entropy(napi_env env, napi_callback_info info)
 	napi_value argv[3];
 	void *data;
 	int32_t fd, bits;
-	struct {
-		int entropy_count;
-		int buf_size;
-		uint8_t buf[MAX_ADD_BYTES];
-	} req;
+	int err;
 
 	CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (argc < 3 || !vrngd_arg_int(env, argv[0], 0, INT_MAX, &fd))
@@ -77,15 +72,9 @@ static napi_value add_entropy(napi_env env, napi_callback_info info)
 		return vrngd_usage(env, "Usage: addEntropy(fd, data, entropyBits): entropyBits must be an integer");
 	if (bits < 0 || (int64_t)bits > 8 * (int64_t)length)
 		return vrngd_out_of_range(env, "addEntropy: entropyBits must be 0 to 8 x data length");
-	req.entropy_count = bits;
-	req.buf_size = (int)length;
-	memcpy(req.buf, data, length);
-	if (ioctl(fd, RNDADDENTROPY, &req) < 0) {
-		int err = errno;
-		memset(&req, 0, sizeof(req));
+	err = vrngd_add_entropy(fd, data, length, bits, 0);
+	if (err)
 		return vrngd_throw_errno(env, "ioctl(RNDADDENTROPY)", err);
-	}
-	memset(&req, 0, sizeof(req)); /* do not leave entropy on the stack */
 	return NULL;
 }
 

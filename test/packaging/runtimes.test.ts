@@ -35,8 +35,8 @@ afterAll(() => {
   for (const d of [root, work]) if (d) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function vrngd(node: string, args: string[], input?: Buffer): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(launcher, args, { encoding: 'utf8', input, env: { PATH: process.env.PATH, VRNGD_NODE: node }, timeout: 60000 });
+function vrngd(node: string, args: string[], input?: Buffer, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(launcher, args, { encoding: 'utf8', input, env: { PATH: process.env.PATH, VRNGD_NODE: node, ...env }, timeout: 60000, maxBuffer: 64 << 20 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -162,7 +162,7 @@ const withSystemNode: Array<[string, string]> = [...present, [`this machine's No
 
 describe.each(withSystemNode)('TurboFan at start-up, installed bundle on %s', (_name, node) => {
   const traced = (args: string[], input?: Buffer, env: Record<string, string> = {}): { status: number | null; optimised: number } => {
-    const r = spawnSync(launcher, args, { encoding: 'utf8', input, env: { PATH: process.env.PATH, VRNGD_NODE: node, VRNGD_NODE_FLAGS: '--trace-opt', ...env }, timeout: 60000, maxBuffer: 64 << 20 });
+    const r = vrngd(node, args, input, { VRNGD_NODE_FLAGS: '--trace-opt', ...env });
     return { status: r.status, optimised: (r.stdout.match(new RegExp(TURBOFAN.source, 'gi')) ?? []).length };
   };
 
